@@ -1,0 +1,37 @@
+// What the activities run against, built once per worker process.
+import type { Client } from '@temporalio/client';
+import type { ScalewayCloud } from '../scaleway/cloud.ts';
+import type { CatalogCache, UnavailableOfferings } from '../scaleway/caches.ts';
+import type { KubeRest } from '../kube/rest.ts';
+
+export interface ActivityDeps {
+  cloud: ScalewayCloud;
+  kube: KubeRest;
+  catalog: CatalogCache;
+  unavailable: UnavailableOfferings;
+  /** Tags every resource, so garbage collection can tell this cluster's servers from any other's. */
+  clusterName: string;
+  /** Used to stop a provisioning workflow before terminating its NodeClaim. */
+  temporal: Client;
+  /** Base URL of the Temporal Web UI, for the link on each NodeClaim's Event. */
+  temporalUiUrl: string;
+  /** How often waits poll Scaleway and the apiserver. */
+  pollIntervalMs: number;
+  now: () => Date;
+}
+
+export const TAG_PREFIX = 'karpenter.scaleway.com';
+
+/** The tags on every server (and its root volume) made for a NodeClaim: find-before-create and garbage collection read them. */
+export function resourceTags(clusterName: string, nodeClaim: { name: string; uid: string }, nodePool: string | undefined): string[] {
+  return [
+    `${TAG_PREFIX}/managed`,
+    `${TAG_PREFIX}/cluster=${clusterName}`,
+    ...(nodePool ? [`${TAG_PREFIX}/nodepool=${nodePool}`] : []),
+    `${TAG_PREFIX}/nodeclaim=${nodeClaim.name}`,
+    `${TAG_PREFIX}/nodeclaim-uid=${nodeClaim.uid}`,
+  ];
+}
+
+/** The one tag that identifies a NodeClaim's resources. */
+export const nodeClaimUidTag = (uid: string): string => `${TAG_PREFIX}/nodeclaim-uid=${uid}`;

@@ -1,0 +1,186 @@
+// The NodeClaim's lifecycle conditions, as Karpenter core sets them:
+// Launched (the server runs), Registered (its Node joined and was synced),
+// Initialized (Ready, startup taints gone, GPUs allocatable), and the failures.
+import { Context } from '@temporalio/activity';
+import type { ActivityDeps } from './deps.ts';
+import type { FailureRecord, InitializationCheck, LaunchResult, NodeClaimRef, Offering, RegistrationCheck, RollbackInput, ServerRef } from './contract.ts';
+import { lookUpNodeClass } from './nodeclass.ts';
+import { rootVolumeOf } from './root-volume.ts';
+import { invalidInput, translated } from './failures.ts';
+import { releaseNodeClaimServers } from './servers.ts';
+import { deleteNodeClaimTokens } from './bootstrap.ts';
+import {
+  clusterPath,
+  findNodeByProviderId,
+  getNode,
+  getNodeClaimOf,
+  nodeClaimEventTarget,
+  nodePath,
+  patchNodeClaimMetadata,
+  recordEvent,
+  setNodeClaimCondition,
+  updateNodeClaimStatus,
+} from '../kube/objects.ts';
+import {
+  CONDITION,
+  EPHEMERAL_TAINT_PREFIX,
+  FINALIZER_TERMINATION,
+  KNOWN_EPHEMERAL_TAINT_KEYS,
+  LABEL_DO_NOT_SYNC_TAINTS,
+  LABEL_INITIALIZED,
+  LABEL_REGISTERED,
+  NODECLAIM_GVR,
+  REASON,
+  TAINT_UNREGISTERED,
+} from '../kube/api/constants.ts';
+import { setLifecycleCondition } from '../kube/api/conditions.ts';
+import { providerIdFor } from '../kube/api/provider-id.ts';
+import { isNodeReady, type Node } from '../kube/api/core.ts';
+import { GPU_RESOURCE, instanceAllocatable, instanceCapacity, instanceLabels, toResourceList } from '../scaleway/instance-types.ts';
+import { parseQuantity } from '../kube/quantity.ts';
+
+type TaintLike = { key: string; value?: string | undefined; effect: string };
+const sameTaint = (a: TaintLike, b: TaintLike): boolean => a.key === b.key && a.effect === b.effect;
+
+export function markLaunchedActivity(deps: ActivityDeps) {
+  return (input: { ref: NodeClaimRef; server: ServerRef; offering: Offering }): Promise<LaunchResult> => translated(async () => {
+    const { ref, server, offering } = input;
+    const nodeClaim = await getNodeClaimOf(deps.kube, ref);
+    if (!nodeClaim) throw invalidInput('NodeClaimNotFound', `NodeClaim ${ref.name} no longer exists`);
+    const offer = (await deps.catalog.offers(server.zone)).find((o) => o.commercialType === server.commercialType);
+    if (!offer) throw invalidInput('UnknownServerType', `${server.commercialType} is not in the ${server.zone} catalog`);
+    const lookup = await lookUpNodeClass(deps, nodeClaim.spec.nodeClassRef.name);
+    const rootBytes = lookup.ok ? rootVolumeOf(lookup.nodeClass).sizeBytes : 0;
+    const maxPods = lookup.ok ? lookup.nodeClass.spec.kubelet?.maxPods : undefined;
+    const providerID = providerIdFor(server.zone, server.serverId);
+    // Labels first (Karpenter puts the instance's labels on the NodeClaim), then status.
+    await patchNodeClaimMetadata(deps.kube, ref.name, { labels: instanceLabels(offer) });
+    const fresh = await getNodeClaimOf(deps.kube, ref);
+    if (!fresh) throw invalidInput('NodeClaimNotFound', `NodeClaim ${ref.name} no longer exists`);
+    await updateNodeClaimStatus(deps.kube, fresh, (status) => ({
+      providerID,
+      imageID: undefined,
+      capacity: toResourceList(instanceCapacity(offer, rootBytes, maxPods)),
+      allocatable: toResourceList(instanceAllocatable(offer, rootBytes, maxPods)),
+      conditions: setLifecycleCondition(status.conditions, {
+        type: CONDITION.Launched,
+        status: 'True',
+        reason: REASON.Launched,
+        message: `${offering.commercialType} in ${server.zone} at €${offering.hourlyPriceEur}/h`,
+      }, deps.now(), fresh.metadata.generation),
+    }));
+    await recordEvent(deps.kube, nodeClaimEventTarget(fresh), 'Normal', 'Launched', `launched ${server.commercialType} server ${server.serverId} in ${server.zone}`, deps.now());
+    return { providerID };
+  });
+}
+
+export function checkNodeRegistrationActivity(deps: ActivityDeps) {
+  return (input: { ref: NodeClaimRef; providerID: string }): Promise<RegistrationCheck> => translated(async () => {
+    const node = await findNodeByProviderId(deps.kube, input.providerID);
+    return node ? { registered: true, nodeName: node.metadata.name } : { registered: false };
+  });
+}
+
+/**
+ * What core does when a Node registers: sync the NodeClaim's labels and taints
+ * onto it (unless it opts out), label it registered, take off the unregistered
+ * taint, add the termination finalizer; then Registered=True and nodeName.
+ */
+export function registerNodeActivity(deps: ActivityDeps) {
+  return (input: { ref: NodeClaimRef; nodeName: string }): Promise<void> => translated(async () => {
+    const nodeClaim = await getNodeClaimOf(deps.kube, input.ref);
+    if (!nodeClaim) throw invalidInput('NodeClaimNotFound', `NodeClaim ${input.ref.name} no longer exists`);
+    const node = await getNode(deps.kube, input.nodeName);
+    if (!node) throw invalidInput('NodeNotFound', `Node ${input.nodeName} disappeared`);
+    const syncTaints = node.metadata.labels?.[LABEL_DO_NOT_SYNC_TAINTS] !== 'true';
+    let taints: TaintLike[] = node.spec.taints.filter((t) => !sameTaint(t, TAINT_UNREGISTERED));
+    if (syncTaints) {
+      for (const t of [...nodeClaim.spec.taints, ...nodeClaim.spec.startupTaints]) if (!taints.some((x) => sameTaint(x, t))) taints = [...taints, t];
+    }
+    const finalizers = node.metadata.finalizers ?? [];
+    await deps.kube.patch(nodePath(input.nodeName), {
+      metadata: {
+        resourceVersion: node.metadata.resourceVersion,
+        labels: { ...(nodeClaim.metadata.labels ?? {}), [LABEL_REGISTERED]: 'true' },
+        finalizers: finalizers.includes(FINALIZER_TERMINATION) ? finalizers : [...finalizers, FINALIZER_TERMINATION],
+      },
+      spec: { taints },
+    });
+    await updateNodeClaimStatus(deps.kube, nodeClaim, (status) => ({
+      nodeName: input.nodeName,
+      conditions: setLifecycleCondition(status.conditions, { type: CONDITION.Registered, status: 'True', reason: REASON.Registered, message: '' }, deps.now(), nodeClaim.metadata.generation),
+    }));
+  });
+}
+
+/** Why the Node is not initialized yet, in core's order of checks, or undefined when it is. */
+export function initializationBlocker(node: Node, startupTaints: readonly TaintLike[], requested: Readonly<Record<string, string>>, expectsGpu: boolean): { reason: string; message: string } | undefined {
+  if (!isNodeReady(node)) return { reason: REASON.NodeNotReady, message: 'node is not Ready' };
+  const startup = node.spec.taints.find((t) => startupTaints.some((s) => sameTaint(s, t)));
+  if (startup) return { reason: REASON.StartupTaintsExist, message: `startup taint ${startup.key}:${startup.effect} still on the node` };
+  const ephemeral = node.spec.taints.find((t) => KNOWN_EPHEMERAL_TAINT_KEYS.includes(t.key) || t.key.startsWith(EPHEMERAL_TAINT_PREFIX));
+  if (ephemeral) return { reason: REASON.KnownEphemeralTaintsExist, message: `taint ${ephemeral.key}:${ephemeral.effect} still on the node` };
+  const extended = new Set(Object.keys(requested).filter((k) => k.includes('/')));
+  if (expectsGpu) extended.add(GPU_RESOURCE);
+  for (const resource of extended) {
+    const value = node.status.allocatable[resource];
+    if (value === undefined || parseQuantity(value) <= 0) return { reason: REASON.ResourceNotRegistered, message: `${resource} is not allocatable yet (device plugin not up)` };
+  }
+  return undefined;
+}
+
+export function checkNodeInitializationActivity(deps: ActivityDeps) {
+  return (input: { ref: NodeClaimRef; nodeName: string }): Promise<InitializationCheck> => translated(async () => {
+    const nodeClaim = await getNodeClaimOf(deps.kube, input.ref);
+    if (!nodeClaim) throw invalidInput('NodeClaimNotFound', `NodeClaim ${input.ref.name} no longer exists`);
+    const node = await getNode(deps.kube, input.nodeName);
+    if (!node) throw invalidInput('NodeNotFound', `Node ${input.nodeName} disappeared`);
+    const gpus = nodeClaim.status.capacity?.[GPU_RESOURCE];
+    const blocker = initializationBlocker(node, nodeClaim.spec.startupTaints, nodeClaim.spec.resources.requests, gpus !== undefined && parseQuantity(gpus) > 0);
+    if (!blocker) return { initialized: true };
+    await setNodeClaimCondition(deps.kube, nodeClaim, { type: CONDITION.Initialized, status: 'Unknown', reason: blocker.reason, message: blocker.message }, deps.now());
+    return { initialized: false, waitingFor: blocker.message };
+  });
+}
+
+export function markInitializedActivity(deps: ActivityDeps) {
+  return (input: { ref: NodeClaimRef; nodeName: string }): Promise<void> => translated(async () => {
+    await deps.kube.patch(nodePath(input.nodeName), { metadata: { labels: { [LABEL_INITIALIZED]: 'true' } } });
+    const nodeClaim = await getNodeClaimOf(deps.kube, input.ref);
+    if (!nodeClaim) throw invalidInput('NodeClaimNotFound', `NodeClaim ${input.ref.name} no longer exists`);
+    await setNodeClaimCondition(deps.kube, nodeClaim, { type: CONDITION.Initialized, status: 'True', reason: REASON.Initialized, message: '' }, deps.now());
+    await recordEvent(deps.kube, nodeClaimEventTarget(nodeClaim), 'Normal', 'Ready', `node ${input.nodeName} is initialized and ready`, deps.now());
+  });
+}
+
+/** The failure, where the user looks: a False condition with the reason, and a Warning Event. */
+async function recordFailureOn(deps: ActivityDeps, record: FailureRecord): Promise<boolean> {
+  const nodeClaim = await getNodeClaimOf(deps.kube, record.ref);
+  if (!nodeClaim) return false;
+  await setNodeClaimCondition(deps.kube, nodeClaim, { type: record.conditionType, status: 'False', reason: record.reason, message: record.message }, deps.now());
+  await recordEvent(deps.kube, nodeClaimEventTarget(nodeClaim), 'Warning', record.reason, record.message, deps.now());
+  return true;
+}
+
+export function recordFailureActivity(deps: ActivityDeps) {
+  return (record: FailureRecord): Promise<void> => translated(async () => {
+    await recordFailureOn(deps, record);
+  });
+}
+
+/**
+ * Undoes a launch: the server and its root volume back to Scaleway, the join
+ * token deleted, the reason on the NodeClaim; then the NodeClaim is deleted so
+ * the provisioner can plan again (its termination workflow finds nothing left).
+ */
+export function rollbackActivity(deps: ActivityDeps) {
+  return (input: RollbackInput): Promise<{ servers: number; volumes: number }> => translated(async () => {
+    Context.current().heartbeat('rolling back');
+    const nodeClaim = await getNodeClaimOf(deps.kube, input.ref);
+    const released = await releaseNodeClaimServers(deps, input.ref, { server: input.server, providerID: nodeClaim?.status.providerID });
+    await deleteNodeClaimTokens(deps.kube, input.ref.uid);
+    const present = await recordFailureOn(deps, { ...input, message: `${input.message}; rolled back (${released.servers} server(s), ${released.volumes} volume(s) released)` });
+    if (present && input.deleteNodeClaim) await deps.kube.delete(clusterPath(NODECLAIM_GVR, input.ref.name), { preconditions: { uid: input.ref.uid } });
+    return released;
+  });
+}

@@ -1,0 +1,52 @@
+// Resolving a NodeClaim's ScalewayNodeClass: it must exist, be valid and not be
+// marked not Ready, or nothing is created.
+import type { ActivityDeps } from './deps.ts';
+import type { NodeClaimRef, NodeClassResolution } from './contract.ts';
+import { getNodeClaimOf, getNodeClassRaw } from '../kube/objects.ts';
+import { parseScalewayNodeClass, InvalidObjectError, isScalewayNodeClassRef, type ScalewayNodeClass } from '../kube/api/schemas.ts';
+import { findCondition } from '../kube/api/conditions.ts';
+import { CONDITION, REASON } from '../kube/api/constants.ts';
+import { parseDuration } from '../kube/api/duration.ts';
+import { translated } from './failures.ts';
+
+export type NodeClassLookup = { ok: true; nodeClass: ScalewayNodeClass } | { ok: false; reason: string; message: string };
+
+/** The NodeClass by name, validated, or why it cannot be used. */
+export async function lookUpNodeClass(deps: ActivityDeps, name: string): Promise<NodeClassLookup> {
+  const raw = await getNodeClassRaw(deps.kube, name);
+  if (raw === undefined) return { ok: false, reason: REASON.NodeClassNotFound, message: `ScalewayNodeClass "${name}" does not exist` };
+  let nodeClass: ScalewayNodeClass;
+  try {
+    nodeClass = parseScalewayNodeClass(raw);
+  } catch (err) {
+    if (err instanceof InvalidObjectError) return { ok: false, reason: REASON.NodeClassNotReady, message: err.message };
+    throw err;
+  }
+  const ready = findCondition(nodeClass.status.conditions, CONDITION.Ready);
+  if (ready?.status === 'False') {
+    return { ok: false, reason: REASON.NodeClassNotReady, message: `ScalewayNodeClass "${name}" is not ready: ${ready.reason ?? ''}${ready.message ? `: ${ready.message}` : ''}` };
+  }
+  return { ok: true, nodeClass };
+}
+
+export function resolveNodeClassActivity(deps: ActivityDeps) {
+  return (ref: NodeClaimRef): Promise<NodeClassResolution> => translated(async () => {
+    const nodeClaim = await getNodeClaimOf(deps.kube, ref);
+    const refName = nodeClaim?.spec.nodeClassRef.name ?? '';
+    if (!nodeClaim) return { ready: false, nodeClassName: refName, reason: 'NodeClaimNotFound', message: `NodeClaim ${ref.name} (${ref.uid}) no longer exists` };
+    if (!isScalewayNodeClassRef(nodeClaim.spec.nodeClassRef)) {
+      const r = nodeClaim.spec.nodeClassRef;
+      return { ready: false, nodeClassName: refName, reason: REASON.NodeClassNotFound, message: `nodeClassRef ${r.group}/${r.kind} is not a ScalewayNodeClass` };
+    }
+    const lookup = await lookUpNodeClass(deps, refName);
+    if (!lookup.ok) return { ready: false, nodeClassName: refName, reason: lookup.reason, message: lookup.message };
+    const timeouts = lookup.nodeClass.spec.timeouts;
+    return {
+      ready: true,
+      nodeClassName: refName,
+      bootstrapMode: lookup.nodeClass.spec.bootstrap.mode,
+      registrationTimeoutSeconds: Math.round(parseDuration(timeouts.registration) / 1000),
+      initializationTimeoutSeconds: Math.round(parseDuration(timeouts.initialization) / 1000),
+    };
+  });
+}

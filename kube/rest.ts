@@ -1,0 +1,116 @@
+// A small REST client for the apiserver: JSON in, JSON out, any path (status
+// subresources, evictions), with the credentials of a KubeConfig. Failures are
+// KubeErrors that carry the HTTP status and the apiserver's reason.
+import { request, type RequestOptions } from 'node:https';
+import { request as plainRequest } from 'node:http';
+import { KubeConfig } from '@kubernetes/client-node';
+
+export class KubeError extends Error {
+  override readonly name = 'KubeError';
+  constructor(readonly status: number, readonly reason: string, message: string) {
+    super(message);
+  }
+}
+
+export const isNotFound = (err: unknown): boolean => err instanceof KubeError && err.status === 404;
+export const isConflict = (err: unknown): boolean => err instanceof KubeError && err.status === 409;
+export const isAlreadyExists = (err: unknown): boolean => err instanceof KubeError && err.status === 409 && err.reason === 'AlreadyExists';
+
+export type PatchType = 'merge' | 'json' | 'strategic';
+const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+};
+
+export interface KubeRest {
+  readonly kubeConfig: KubeConfig;
+  get<T>(path: string): Promise<T>;
+  /** undefined on 404. */
+  getOrUndefined<T>(path: string): Promise<T | undefined>;
+  post<T>(path: string, body: unknown): Promise<T>;
+  put<T>(path: string, body: unknown): Promise<T>;
+  patch<T>(path: string, body: unknown, type?: PatchType): Promise<T>;
+  /** Resolves on success and on 404 (already gone). */
+  delete(path: string, body?: unknown): Promise<void>;
+}
+
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export function createKubeRest(kc: KubeConfig): KubeRest {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  const base = new URL(cluster.server);
+
+  const send = async <T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> => {
+    const opts: RequestOptions = {
+      method,
+      hostname: base.hostname,
+      port: base.port,
+      path: `${base.pathname.replace(/\/$/, '')}${path}`,
+      headers: { Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': contentType }) },
+      timeout: REQUEST_TIMEOUT_MS,
+    };
+    await kc.applyToHTTPSOptions(opts);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise<T>((resolve, reject) => {
+      const req = (base.protocol === 'https:' ? request : plainRequest)(opts, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
+            resolve((text ? JSON.parse(text) : undefined) as T);
+            return;
+          }
+          let reason = 'Unknown';
+          let message = text;
+          try {
+            const parsed = JSON.parse(text) as { reason?: string; message?: string };
+            reason = parsed.reason ?? reason;
+            message = parsed.message ?? message;
+          } catch {
+            // not a Status object; keep the raw text
+          }
+          reject(new KubeError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}`));
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in ${REQUEST_TIMEOUT_MS / 1000} s`)));
+      req.on('error', reject);
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  };
+
+  return {
+    kubeConfig: kc,
+    get: (path) => send('GET', path),
+    getOrUndefined: async <T>(path: string) => {
+      try {
+        return await send<T>('GET', path);
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+    post: (path, body) => send('POST', path, body),
+    put: (path, body) => send('PUT', path, body),
+    patch: (path, body, type = 'merge') => send('PATCH', path, body, PATCH_CONTENT_TYPE[type]),
+    delete: async (path, body) => {
+      try {
+        await send('DELETE', path, body);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    },
+  };
+}
+
+/** The kubeconfig of the KUBECONFIG file, or the in-cluster service account. */
+export function loadKubeConfig(path = process.env.KUBECONFIG): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}

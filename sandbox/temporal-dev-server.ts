@@ -1,0 +1,72 @@
+// A real Temporal server: the temporal CLI's dev server (SQLite, Web UI), in
+// its own process on free loopback ports. The SDK's own launcher waits only 5 s
+// for it to answer, too short on a 2-core machine, so we start and wait ourselves.
+import { Connection } from '@temporalio/client';
+import { join } from 'node:path';
+import { startProcess, waitUntilReady, type ManagedProcess } from './processes.ts';
+import { freePort } from './ports.ts';
+import { toolPath, toolVersion } from './tools.ts';
+
+export interface TemporalDevServer {
+  readonly address: string;
+  readonly namespace: string;
+  readonly uiUrl: string;
+  readonly version: string;
+  readonly process: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+export interface TemporalDevServerOptions {
+  /** Folder for the SQLite database and the log. */
+  dir: string;
+  namespace?: string;
+  port?: number;
+  uiPort?: number;
+  /** Start without the Web UI (tests). */
+  headless?: boolean;
+  /** Extra search attributes to register, e.g. `NodeClaim=Keyword`. */
+  searchAttributes?: string[];
+  readyTimeoutMs?: number;
+}
+
+const READY_TIMEOUT_MS = 90_000; // first start creates the SQLite schema: slow on 2 cores
+
+export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  const namespace = options.namespace ?? 'default';
+  const port = options.port ?? (await freePort());
+  const uiPort = options.uiPort ?? (await freePort());
+  const binary = toolPath('temporal');
+  const version = toolVersion('temporal');
+  const args = [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(port),
+    '--ui-port', String(uiPort),
+    '--db-filename', join(options.dir, 'temporal.sqlite'),
+    '--namespace', namespace,
+    '--log-level', 'warn',
+    // Metrics would take one more port we do not need.
+    '--metrics-port', String(await freePort()),
+  ];
+  if (options.headless) args.push('--headless');
+  for (const attribute of options.searchAttributes ?? []) args.push('--search-attribute', attribute);
+  const proc = startProcess('temporal', binary, args, join(options.dir, 'temporal.log'));
+  const address = `127.0.0.1:${port}`;
+  await waitUntilReady(proc, `temporal dev server on ${address}`, options.readyTimeoutMs ?? READY_TIMEOUT_MS, async () => {
+    const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+    try {
+      await connection.workflowService.describeNamespace({ namespace });
+      return true;
+    } finally {
+      await connection.close();
+    }
+  });
+  return {
+    address,
+    namespace,
+    uiUrl: `http://127.0.0.1:${uiPort}`,
+    version,
+    process: proc,
+    stop: () => proc.stop(),
+  };
+}

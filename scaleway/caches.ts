@@ -1,0 +1,60 @@
+// Every cache of cloud facts, each with its TTL and the reason for it. One
+// instance of each lives in the worker process (activities share them).
+import type { ScalewayCloud, ServerTypeOffer } from './cloud.ts';
+
+/**
+ * Server types and prices change a few times a year, availability within
+ * minutes: one minute keeps a burst of provisionings to one catalog read per
+ * zone without offering a type for long after Scaleway runs out of it.
+ */
+export const CATALOG_TTL_MS = 60_000;
+
+/**
+ * After an out_of_stock or quota error, the (zone, type) is skipped for three
+ * minutes: long enough for the rest of a burst to go elsewhere, short enough
+ * to come back once Scaleway restocks (the AWS provider uses the same window).
+ */
+export const UNAVAILABLE_OFFERING_TTL_MS = 3 * 60_000;
+
+type Clock = () => number;
+
+export class CatalogCache {
+  private readonly entries = new Map<string, { at: number; offers: Promise<ServerTypeOffer[]> }>();
+  constructor(private readonly cloud: ScalewayCloud, private readonly now: Clock = Date.now, private readonly ttlMs = CATALOG_TTL_MS) {}
+
+  /** The zone's catalog with availability, read at most once per TTL (concurrent callers share one read). */
+  offers(zone: string): Promise<ServerTypeOffer[]> {
+    const hit = this.entries.get(zone);
+    if (hit && this.now() - hit.at < this.ttlMs) return hit.offers;
+    const offers = this.cloud.listServerTypes(zone);
+    this.entries.set(zone, { at: this.now(), offers });
+    // A failed read is not cached: the next caller tries again.
+    offers.catch(() => this.entries.delete(zone));
+    return offers;
+  }
+}
+
+export class UnavailableOfferings {
+  private readonly until = new Map<string, { until: number; reason: string }>();
+  constructor(private readonly now: Clock = Date.now, private readonly ttlMs = UNAVAILABLE_OFFERING_TTL_MS) {}
+
+  private static key(zone: string, commercialType: string): string {
+    return `${zone}/${commercialType}`;
+  }
+
+  markUnavailable(zone: string, commercialType: string, reason: string): void {
+    this.until.set(UnavailableOfferings.key(zone, commercialType), { until: this.now() + this.ttlMs, reason });
+  }
+
+  /** Why the offering is skipped, or undefined when it may be tried. */
+  unavailable(zone: string, commercialType: string): string | undefined {
+    const key = UnavailableOfferings.key(zone, commercialType);
+    const entry = this.until.get(key);
+    if (!entry) return undefined;
+    if (this.now() >= entry.until) {
+      this.until.delete(key);
+      return undefined;
+    }
+    return entry.reason;
+  }
+}

@@ -1,0 +1,194 @@
+// What a Scaleway commercial type looks like to Kubernetes: the labels a node
+// of that type carries, its capacity and allocatable resources, and which
+// offerings (type × zone) can host a NodeClaim, cheapest first.
+import type { ServerTypeOffer } from './cloud.ts';
+import { gpuLabelValue, shortGpuName } from './gpu-names.ts';
+import type { Requirements } from '../kube/api/requirements.ts';
+import {
+  LABEL_ARCH,
+  LABEL_CAPACITY_TYPE,
+  LABEL_INSTANCE_CPU,
+  LABEL_INSTANCE_FAMILY,
+  LABEL_INSTANCE_GPU_COUNT,
+  LABEL_INSTANCE_GPU_MANUFACTURER,
+  LABEL_INSTANCE_GPU_MEMORY,
+  LABEL_INSTANCE_GPU_NAME,
+  LABEL_INSTANCE_MEMORY,
+  LABEL_INSTANCE_TYPE,
+  LABEL_OS,
+  LABEL_REGION,
+  LABEL_SEED_INSTANCE_TYPE,
+  LABEL_ZONE,
+} from '../kube/api/constants.ts';
+import { parseQuantity } from '../kube/quantity.ts';
+
+export const GPU_RESOURCE = 'nvidia.com/gpu';
+export const CAPACITY_TYPE_ON_DEMAND = 'on-demand';
+/** The seed's name for on-demand GPU capacity, accepted wherever a capacity type is. */
+export const CAPACITY_TYPE_SEED_ALIAS = 'scaleway-gpu';
+/** Every zone Scaleway sells Instances in; a NodeClass `zones` list narrows it. */
+export const SCALEWAY_ZONES = ['fr-par-1', 'fr-par-2', 'fr-par-3', 'nl-ams-1', 'nl-ams-2', 'nl-ams-3', 'pl-waw-1', 'pl-waw-2', 'pl-waw-3'] as const;
+
+const MIB = 2 ** 20;
+/** The kubelet's default, and what Karpenter assumes without a NodeClass override. */
+export const DEFAULT_MAX_PODS = 110;
+/** The kubelet's default hard eviction threshold for memory.available. */
+const EVICTION_MEMORY_BYTES = 100 * MIB;
+
+export function regionOf(zone: string): string {
+  return zone.replace(/-\d+$/, '');
+}
+
+/** `L4-1-24G` → `l4`, `H100-SXM-2-80G` → `h100-sxm`, `POP2-HC-8C-16G` → `pop2-hc`: the type without its size segments. */
+export function instanceFamily(commercialType: string): string {
+  const parts = commercialType.split('-');
+  const sizeAt = parts.findIndex((p, i) => i > 0 && /^\d+[A-Z]?$/.test(p));
+  return (sizeAt === -1 ? parts : parts.slice(0, sizeAt)).join('-').toLowerCase();
+}
+
+/** The labels a node of this offering carries (and that NodeClaim requirements are matched against). */
+export function instanceLabels(offer: ServerTypeOffer): Record<string, string> {
+  const labels: Record<string, string> = {
+    [LABEL_INSTANCE_TYPE]: offer.commercialType,
+    [LABEL_ZONE]: offer.zone,
+    [LABEL_REGION]: regionOf(offer.zone),
+    [LABEL_ARCH]: offer.arch === 'arm64' ? 'arm64' : 'amd64',
+    [LABEL_OS]: 'linux',
+    [LABEL_CAPACITY_TYPE]: CAPACITY_TYPE_ON_DEMAND,
+    [LABEL_INSTANCE_FAMILY]: instanceFamily(offer.commercialType),
+    [LABEL_INSTANCE_CPU]: String(offer.ncpus),
+    [LABEL_INSTANCE_MEMORY]: String(Math.round(offer.ramBytes / MIB)),
+  };
+  if (offer.gpu && offer.gpuCount > 0) {
+    const gpuName = gpuLabelValue(offer.gpu.name);
+    labels[LABEL_INSTANCE_GPU_NAME] = gpuName;
+    labels[LABEL_INSTANCE_GPU_COUNT] = String(offer.gpuCount);
+    labels[LABEL_INSTANCE_GPU_MEMORY] = String(Math.round(offer.gpu.memoryBytes / MIB));
+    labels[LABEL_INSTANCE_GPU_MANUFACTURER] = offer.gpu.manufacturer.toLowerCase();
+    // The seed's selector, kept working on nodes: `karpenter.sh/instance-type: l4`.
+    labels[LABEL_SEED_INSTANCE_TYPE] = shortGpuName(gpuName);
+  }
+  return labels;
+}
+
+export interface ResourceAmounts {
+  /** Cores. */
+  cpu: number;
+  /** Bytes. */
+  memory: number;
+  gpu: number;
+  pods: number;
+  /** Bytes. */
+  ephemeralStorage: number;
+}
+
+/** Karpenter's kube-reserved CPU: 6% of the first core, 1% of the second, 0.5% of the next two, 0.25% of the rest. */
+function kubeReservedCpu(cores: number): number {
+  const steps: [number, number][] = [[1, 0.06], [1, 0.01], [2, 0.005], [Infinity, 0.0025]];
+  let left = cores;
+  let reserved = 0;
+  for (const [span, share] of steps) {
+    const take = Math.min(left, span);
+    reserved += take * share;
+    left -= take;
+    if (left <= 0) break;
+  }
+  return reserved;
+}
+
+export function instanceCapacity(offer: ServerTypeOffer, rootVolumeBytes: number, maxPods = DEFAULT_MAX_PODS): ResourceAmounts {
+  return { cpu: offer.ncpus, memory: offer.ramBytes, gpu: offer.gpuCount, pods: maxPods, ephemeralStorage: rootVolumeBytes };
+}
+
+/** Capacity minus kube-reserved and the eviction threshold: what pods can request. */
+export function instanceAllocatable(offer: ServerTypeOffer, rootVolumeBytes: number, maxPods = DEFAULT_MAX_PODS): ResourceAmounts {
+  const capacity = instanceCapacity(offer, rootVolumeBytes, maxPods);
+  const reservedMemory = (11 * maxPods + 255) * MIB;
+  return {
+    cpu: Math.max(0, capacity.cpu - kubeReservedCpu(capacity.cpu)),
+    memory: Math.max(0, capacity.memory - reservedMemory - EVICTION_MEMORY_BYTES),
+    gpu: capacity.gpu,
+    pods: capacity.pods,
+    // nodefs.available's default hard eviction threshold is 10%.
+    ephemeralStorage: Math.floor(capacity.ephemeralStorage * 0.9),
+  };
+}
+
+/** Kubernetes resource lists for a NodeClaim's or Node's status. */
+export function toResourceList(r: ResourceAmounts): Record<string, string> {
+  const list: Record<string, string> = {
+    cpu: Number.isInteger(r.cpu) ? String(r.cpu) : `${Math.floor(r.cpu * 1000)}m`,
+    memory: `${Math.floor(r.memory / 1024)}Ki`,
+    pods: String(r.pods),
+    'ephemeral-storage': `${Math.floor(r.ephemeralStorage / 1024)}Ki`,
+  };
+  if (r.gpu > 0) list[GPU_RESOURCE] = String(r.gpu);
+  return list;
+}
+
+/** Requested amounts from a resource list (`{cpu: "500m", "nvidia.com/gpu": "1"}`). */
+export function requestedAmounts(requests: Readonly<Record<string, string | number>> | undefined): ResourceAmounts {
+  const get = (key: string): number => (requests?.[key] === undefined ? 0 : parseQuantity(requests[key]));
+  return { cpu: get('cpu'), memory: get('memory'), gpu: get(GPU_RESOURCE), pods: get('pods'), ephemeralStorage: get('ephemeral-storage') };
+}
+
+export function fits(requested: ResourceAmounts, available: ResourceAmounts): boolean {
+  return requested.cpu <= available.cpu + 1e-9
+    && requested.memory <= available.memory
+    && requested.gpu <= available.gpu
+    && requested.pods <= available.pods
+    && requested.ephemeralStorage <= available.ephemeralStorage;
+}
+
+/** Why an offering's labels do not meet the requirements, or undefined when they do. */
+export function labelMismatch(requirements: Requirements, labels: Readonly<Record<string, string>>): string | undefined {
+  for (const key of requirements.keys()) {
+    // Keys an instance does not define (NodePool template labels, user labels) are put on the node: no constraint on the type.
+    if (!(key in labels)) continue;
+    const value = labels[key];
+    const requirement = requirements.get(key);
+    if (!requirement) continue;
+    if (requirement.allows(value)) continue;
+    if (key === LABEL_CAPACITY_TYPE && value === CAPACITY_TYPE_ON_DEMAND && requirement.allows(CAPACITY_TYPE_SEED_ALIAS)) continue;
+    return `${key}=${value} is not allowed by ${requirement.toString()}`;
+  }
+  return undefined;
+}
+
+export interface RankInput {
+  offers: readonly ServerTypeOffer[];
+  requirements: Requirements;
+  requests: ResourceAmounts;
+  rootVolumeBytes: number;
+  maxPods?: number;
+  /** Why an offering is skipped right now (recently out of stock), or undefined. */
+  unavailable?: (zone: string, commercialType: string) => string | undefined;
+}
+
+export interface RankedOfferings {
+  offerings: ServerTypeOffer[];
+  /** Counts of offers left out, by reason, for a message when nothing is left. */
+  excluded: Record<string, number>;
+}
+
+/** Offerings that can host the NodeClaim, cheapest first (ties: more available stock, then name and zone). */
+export function rankOfferings(input: RankInput): RankedOfferings {
+  const excluded: Record<string, number> = {};
+  const skip = (reason: string): void => {
+    excluded[reason] = (excluded[reason] ?? 0) + 1;
+  };
+  const offerings: ServerTypeOffer[] = [];
+  for (const offer of input.offers) {
+    if (offer.endOfService) { skip('end of service'); continue; }
+    if (offer.availability === 'shortage') { skip('out of stock (shortage)'); continue; }
+    if (labelMismatch(input.requirements, instanceLabels(offer))) { skip('requirements not met'); continue; }
+    if (!fits(input.requests, instanceAllocatable(offer, input.rootVolumeBytes, input.maxPods))) { skip('too small for the requests'); continue; }
+    const unavailable = input.unavailable?.(offer.zone, offer.commercialType);
+    if (unavailable) { skip(`recently ${unavailable}`); continue; }
+    offerings.push(offer);
+  }
+  const stock = (a: string): number => (a === 'available' ? 0 : 1);
+  offerings.sort((a, b) => a.hourlyPriceEur - b.hourlyPriceEur || stock(a.availability) - stock(b.availability)
+    || a.commercialType.localeCompare(b.commercialType) || a.zone.localeCompare(b.zone));
+  return { offerings, excluded };
+}
