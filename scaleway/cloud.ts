@@ -73,8 +73,8 @@ export interface VolumeInfo {
 export interface ScalewayCloud {
   /** The whole catalog of one zone with availability, every page. */
   listServerTypes(zone: string): Promise<ServerTypeOffer[]>;
-  /** The image of a marketplace label for a zone and commercial type. */
-  resolveImage(zone: string, label: string, commercialType: string, rootVolumeType: 'sbs_volume' | 'l_ssd'): Promise<{ id: string; label: string }>;
+  /** The image of a marketplace label for a zone and commercial type (any type when undefined). */
+  resolveImage(zone: string, label: string, commercialType: string | undefined, rootVolumeType: 'sbs_volume' | 'l_ssd'): Promise<{ id: string; label: string }>;
   /** Servers carrying every tag, every page. */
   listServersByTags(zone: string, tags: string[]): Promise<ServerInfo[]>;
   createServer(spec: CreateServerSpec): Promise<ServerInfo>;
@@ -163,12 +163,11 @@ export function createScalewayCloud(credentials: ScalewayCredentials): ScalewayC
 
     async resolveImage(zone, label, commercialType, rootVolumeType) {
       const type = rootVolumeType === 'l_ssd' ? 'instance_local' : 'instance_sbs';
-      const res = await cloudCall(`resolving image ${label} for ${commercialType} in ${zone}`, () =>
-        marketplace.listLocalImages({ zone, imageLabel: label, type }),
-      );
-      const image = res.localImages.find((i) => i.compatibleCommercialTypes.includes(commercialType)) ?? undefined;
+      const doing = `resolving image ${label}${commercialType ? ` for ${commercialType}` : ''} in ${zone}`;
+      const res = await cloudCall(doing, () => marketplace.listLocalImages({ zone, imageLabel: label, type }));
+      const image = res.localImages.find((i) => commercialType === undefined || i.compatibleCommercialTypes.includes(commercialType));
       if (!image) {
-        throw new CloudError('invalid-arguments', `resolving image ${label} for ${commercialType} in ${zone}: no ${type} image of that label runs on ${commercialType}`);
+        throw new CloudError('not-found', `${doing}: no ${type} image of that label${commercialType ? ` runs on ${commercialType}` : ''}`);
       }
       return { id: image.id, label };
     },

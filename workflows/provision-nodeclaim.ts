@@ -13,7 +13,6 @@ import {
   log,
   proxyActivities,
   setHandler,
-  sleep,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { NodeClaimRef, Offering, ProvisioningStatus, ServerRef } from '../activities/contract.ts';
@@ -51,9 +50,12 @@ export async function provisionNodeClaim(input: ProvisionNodeClaimInput): Promis
   const ref = input.nodeClaim;
   const status: ProvisioningStatus = { step: 'ResolvingNodeClass', offering: undefined, server: undefined, providerID: undefined, nodeName: undefined, attempts: [] };
   let signalledNode: string | undefined;
+  // Every signal about the Node (it appeared, it changed) wakes the waits below at once.
+  let nodeEvents = 0;
   setHandler(statusQuery, () => status);
   setHandler(nodeRegisteredSignal, ({ nodeName }) => {
     signalledNode = nodeName;
+    nodeEvents++;
   });
 
   // 1. The NodeClass must be Ready before anything is created.
@@ -114,10 +116,12 @@ export async function provisionNodeClaim(input: ProvisionNodeClaimInput): Promis
       if (signalledNode) return signalledNode;
       const check = await api.checkNodeRegistration({ ref, providerID });
       return check.registered ? check.nodeName : undefined;
-    }, () => signalledNode !== undefined);
+    }, () => nodeEvents);
     if (!nodeName) throw new ProvisioningTimeout('Registered', 'RegistrationTimeout', `the node did not join within ${nodeClass.registrationTimeoutSeconds} s of launch`);
     status.nodeName = nodeName;
     await api.registerNode({ ref, nodeName });
+    // The node has joined: its user data (with the join token) and the token have done their job.
+    await api.cleanupBootstrap({ ref, server: launched });
 
     // 8. Initialized: Node Ready, startup taints gone, GPUs allocatable.
     status.step = 'WaitingForInitialization';
@@ -126,13 +130,9 @@ export async function provisionNodeClaim(input: ProvisionNodeClaimInput): Promis
       const check = await api.checkNodeInitialization({ ref, nodeName });
       if (!check.initialized) waitingFor = check.waitingFor;
       return check.initialized ? true : undefined;
-    });
+    }, () => nodeEvents);
     if (!initialized) throw new ProvisioningTimeout('Initialized', 'InitializationTimeout', `the node was not initialized within ${nodeClass.initializationTimeoutSeconds} s: waiting for ${waitingFor}`);
     await api.markInitialized({ ref, nodeName });
-
-    // 9. The join credentials have done their job.
-    status.step = 'CleaningUp';
-    await api.cleanupBootstrap({ ref, server: launched });
     status.step = 'Ready';
     return { outcome: 'Ready', providerID, nodeName, offering };
   } catch (err) {
@@ -163,18 +163,17 @@ function describeFailure(err: unknown): { conditionType: 'Launched' | 'Registere
 
 /**
  * Polls `check` until it yields a value or `timeoutSeconds` pass. Between checks
- * it sleeps, waking early when `wake` turns true (a signal arrived). Date.now()
- * is the workflow's deterministic clock here, replayed from history.
+ * it sleeps, waking early when the `events` counter moves (a signal arrived).
+ * Date.now() is the workflow's deterministic clock here, replayed from history.
  */
-async function waitFor<T>(timeoutSeconds: number, check: () => Promise<T | undefined>, wake?: () => boolean): Promise<T | undefined> {
+async function waitFor<T>(timeoutSeconds: number, check: () => Promise<T | undefined>, events: () => number): Promise<T | undefined> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   for (;;) {
+    const seen = events();
     const value = await check();
     if (value !== undefined) return value;
     const remainingMs = deadline - Date.now();
     if (remainingMs <= 0) return undefined;
-    const napMs = Math.min(NODE_CHECK_INTERVAL_MS, remainingMs);
-    if (wake) await condition(wake, napMs);
-    else await sleep(napMs);
+    await condition(() => events() !== seen, Math.min(NODE_CHECK_INTERVAL_MS, remainingMs));
   }
 }

@@ -1,0 +1,239 @@
+// A simulated kubelet for the sandbox and the tests. It plays the part of a
+// real server booting: when a simulated Scaleway server is running, it reads
+// the cloud-init the server was given and joins the cluster with what it finds.
+// In kubeadm mode that is the real TLS bootstrap: discovery through the signed
+// cluster-info ConfigMap and the CA pin, a CSR made with the bootstrap token,
+// approved and signed by kube-controller-manager, then the Node created as
+// system:node:<name>. Then it keeps the Node's Lease fresh and, after a delay,
+// reports the GPUs allocatable as the NVIDIA device plugin would.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { parse as parseYaml } from 'yaml';
+import { createKubeRest, isAlreadyExists, type KubeRest } from '../kube/rest.ts';
+import { parseRenderedBootstrap, caCertHash, type ParsedBootstrap } from '../bootstrap/index.ts';
+import { LABEL_INSTANCE_GPU_COUNT } from '../kube/api/constants.ts';
+
+export interface SimulatedServer {
+  id: string;
+  zone: string;
+  state: string;
+  commercialType: string;
+}
+
+export interface KubeletSimulatorOptions {
+  /** The running servers to look at (the simulator's, or the Scaleway API's). */
+  listServers(): Promise<SimulatedServer[]>;
+  /** The server's `cloud-init` user data, as its metadata service would serve it. */
+  cloudInit(server: SimulatedServer): Promise<string | undefined>;
+  /** cpu cores, memory bytes and GPU count of a commercial type. */
+  typeFacts(commercialType: string): { ncpus: number; ramBytes: number; gpus: number } | undefined;
+  /** Admin access, for modes whose credentials cannot be checked here (k3s, custom). */
+  adminKube: KubeRest;
+  /** The apiserver URL a kubeadm join would reach (its endpoint in cluster-info). */
+  server: string;
+  pollIntervalMs?: number;
+  /** How long the GPU device plugin takes to report nvidia.com/gpu after the node registers. */
+  devicePluginDelayMs?: number;
+  /** Servers whose nodes must never join (tests of the registration timeout). */
+  refuseToJoin?: (server: SimulatedServer) => boolean;
+  log?: (line: string) => void;
+}
+
+export interface KubeletSimulator {
+  /** Node names joined so far. */
+  readonly joined: ReadonlyMap<string, string>;
+  stop(): Promise<void>;
+}
+
+const LEASE_RENEW_MS = 10_000;
+
+function b64url(data: string | Buffer): string {
+  return Buffer.from(data).toString('base64url');
+}
+
+/** Checks the detached JWS the bootstrap signer put on cluster-info for this token (HS256 keyed by the token secret). */
+export function verifyClusterInfoSignature(kubeconfig: string, jws: string, tokenId: string, tokenSecret: string): boolean {
+  const [header, empty, signature] = jws.split('.');
+  if (header === undefined || empty !== '' || signature === undefined) return false;
+  const parsed = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { alg?: string; kid?: string };
+  if (parsed.alg !== 'HS256' || parsed.kid !== tokenId) return false;
+  const expected = createHmac('sha256', tokenSecret).update(`${header}.${b64url(kubeconfig)}`).digest();
+  const given = Buffer.from(signature, 'base64url');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function kubeRestFor(server: string, user: { token?: string; certData?: string; keyData?: string }, caData?: string): KubeRest {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server, ...(caData ? { caData } : { skipTLSVerify: true }) }],
+    users: [{ name: 'u', ...(user.token ? { token: user.token } : {}), ...(user.certData ? { certData: user.certData, keyData: user.keyData } : {}) }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return createKubeRest(kc);
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** kubeadm's join, as far as the API goes: discovery, TLS bootstrap, a client certificate for system:node:<name>. */
+async function kubeadmTlsBootstrap(server: string, join: NonNullable<ParsedBootstrap['kubeadm']>, nodeName: string): Promise<KubeRest> {
+  const [tokenId = '', tokenSecret = ''] = join.token.split('.');
+  // Discovery: cluster-info is public; it is trusted only through the token's signature and the CA pin.
+  const anonymous = kubeRestFor(server, {});
+  let cm: { data?: Record<string, string> } | undefined;
+  for (let i = 0; i < 40; i++) {
+    cm = await anonymous.get<{ data?: Record<string, string> }>('/api/v1/namespaces/kube-public/configmaps/cluster-info');
+    if (cm.data?.[`jws-kubeconfig-${tokenId}`]) break;
+    await sleep(500); // the bootstrap signer adds the signature shortly after the token appears
+  }
+  const kubeconfig = cm?.data?.kubeconfig ?? '';
+  const jws = cm?.data?.[`jws-kubeconfig-${tokenId}`];
+  if (!jws) throw new Error(`cluster-info has no JWS signature for token ${tokenId} (is usage-bootstrap-signing set?)`);
+  if (!verifyClusterInfoSignature(kubeconfig, jws, tokenId, tokenSecret)) throw new Error('cluster-info signature does not match the bootstrap token');
+  const parsed = parseYaml(kubeconfig) as { clusters: { cluster: { 'certificate-authority-data': string } }[] };
+  const caData = parsed.clusters[0]?.cluster['certificate-authority-data'] ?? '';
+  const caPem = Buffer.from(caData, 'base64').toString('utf8');
+  if (!join.caCertHashes.includes(caCertHash(caPem))) throw new Error('the cluster CA does not match --discovery-token-ca-cert-hash');
+
+  // TLS bootstrap: a CSR for system:node:<name>, made with the token, approved and signed by the controller manager.
+  const dir = mkdtempSync(join_(tmpdir(), 'scwk-kubelet-'));
+  try {
+    const keyFile = join_(dir, 'kubelet.key');
+    const csrFile = join_(dir, 'kubelet.csr');
+    execFileSync('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', csrFile, '-subj', `/O=system:nodes/CN=system:node:${nodeName}`], { stdio: 'ignore' });
+    const bootstrap = kubeRestFor(server, { token: join.token }, caData);
+    const csrName = `node-csr-${nodeName}-${Date.now().toString(36)}`;
+    await bootstrap.post('/apis/certificates.k8s.io/v1/certificatesigningrequests', {
+      apiVersion: 'certificates.k8s.io/v1',
+      kind: 'CertificateSigningRequest',
+      metadata: { name: csrName },
+      spec: {
+        request: readFileSync(csrFile).toString('base64'),
+        signerName: 'kubernetes.io/kube-apiserver-client-kubelet',
+        usages: ['digital signature', 'client auth'],
+      },
+    });
+    let certificate: string | undefined;
+    for (let i = 0; i < 120 && !certificate; i++) {
+      const csr = await bootstrap.get<{ status?: { certificate?: string } }>(`/apis/certificates.k8s.io/v1/certificatesigningrequests/${csrName}`);
+      certificate = csr.status?.certificate;
+      if (!certificate) await sleep(250);
+    }
+    if (!certificate) throw new Error(`CSR ${csrName} was not approved and signed within 30 s`);
+    return kubeRestFor(server, { certData: certificate, keyData: readFileSync(keyFile).toString('base64') }, caData);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const join_ = join;
+
+export function startKubeletSimulator(options: KubeletSimulatorOptions): KubeletSimulator {
+  const log = options.log ?? ((line: string) => console.log(`[kubelet] ${line}`));
+  const joined = new Map<string, string>();
+  const joining = new Set<string>();
+  const nodeClients = new Map<string, KubeRest>();
+  const timers = new Set<NodeJS.Timeout>();
+  let stopped = false;
+
+  const later = (ms: number, fn: () => void): void => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      if (!stopped) fn();
+    }, ms);
+    t.unref();
+    timers.add(t);
+  };
+
+  const renewLease = async (kube: KubeRest, nodeName: string, nodeUid: string): Promise<void> => {
+    const now = new Date().toISOString().replace('Z', '000Z');
+    const lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: nodeName, namespace: 'kube-node-lease', ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeUid }] },
+      spec: { holderIdentity: nodeName, leaseDurationSeconds: 40, renewTime: now },
+    };
+    try {
+      await kube.post('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', lease);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      await kube.patch(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${nodeName}`, { spec: { renewTime: now } });
+    }
+  };
+
+  const register = async (server: SimulatedServer, boot: ParsedBootstrap): Promise<void> => {
+    const kube = boot.mode === 'kubeadm' && boot.kubeadm
+      ? await kubeadmTlsBootstrap(options.server, boot.kubeadm, boot.nodeName)
+      : options.adminKube;
+    const facts = options.typeFacts(server.commercialType) ?? { ncpus: 2, ramBytes: 4 * 2 ** 30, gpus: 0 };
+    const capacity = { cpu: String(facts.ncpus), memory: `${Math.floor(facts.ramBytes / 1024)}Ki`, pods: '110', 'ephemeral-storage': '97656250Ki' };
+    const node = await kube.post<{ metadata: { uid: string } }>('/api/v1/nodes', {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: boot.nodeName, labels: { ...boot.labels, 'kubernetes.io/hostname': boot.nodeName } },
+      spec: { providerID: boot.providerID, taints: boot.taints },
+    });
+    const heartbeat = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    await kube.patch(`/api/v1/nodes/${boot.nodeName}/status`, {
+      status: {
+        capacity,
+        allocatable: capacity,
+        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status (simulated)', lastHeartbeatTime: heartbeat, lastTransitionTime: heartbeat }],
+        nodeInfo: { kubeletVersion: 'v1.35.4', architecture: 'amd64', operatingSystem: 'linux', osImage: 'Ubuntu 24.04 (scw-karpenter simulated kubelet)', containerRuntimeVersion: 'containerd://2.0.0', kernelVersion: '6.8.0', kubeProxyVersion: '', machineID: server.id.replace(/-/g, ''), systemUUID: server.id, bootID: server.id },
+        addresses: [{ type: 'Hostname', address: boot.nodeName }],
+      },
+    }, 'strategic');
+    nodeClients.set(boot.nodeName, kube);
+    joined.set(boot.nodeName, boot.providerID);
+    log(`node ${boot.nodeName} joined (${boot.mode}) as ${boot.providerID}`);
+    const keepAlive = (): void => {
+      renewLease(kube, boot.nodeName, node.metadata.uid).catch((err: unknown) => log(`lease of ${boot.nodeName}: ${String(err)}`)).finally(() => later(LEASE_RENEW_MS, keepAlive));
+    };
+    keepAlive();
+    const gpus = Number(boot.labels[LABEL_INSTANCE_GPU_COUNT] ?? facts.gpus);
+    if (gpus > 0) {
+      later(options.devicePluginDelayMs ?? 2_000, () => {
+        const withGpu = { ...capacity, 'nvidia.com/gpu': String(gpus) };
+        kube.patch(`/api/v1/nodes/${boot.nodeName}/status`, { status: { capacity: withGpu, allocatable: withGpu } }, 'strategic')
+          .then(() => log(`node ${boot.nodeName}: nvidia.com/gpu=${gpus} allocatable (device plugin)`))
+          .catch((err: unknown) => log(`device plugin on ${boot.nodeName}: ${String(err)}`));
+      });
+    }
+  };
+
+  const tick = async (): Promise<void> => {
+    for (const server of await options.listServers()) {
+      if (server.state !== 'running' || joining.has(server.id) || options.refuseToJoin?.(server)) continue;
+      const text = await options.cloudInit(server);
+      if (!text) continue;
+      joining.add(server.id);
+      try {
+        const boot = parseRenderedBootstrap(text);
+        await register(server, boot);
+      } catch (err) {
+        if (isAlreadyExists(err)) continue;
+        log(`server ${server.id} failed to join: ${err instanceof Error ? err.message : String(err)}`);
+        joining.delete(server.id);
+      }
+    }
+  };
+
+  const loop = (): void => {
+    tick().catch((err: unknown) => log(`scan failed: ${String(err)}`)).finally(() => later(options.pollIntervalMs ?? 500, loop));
+  };
+  loop();
+
+  return {
+    joined,
+    stop: () => {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+// scw-karpenter itself on the sandbox's parts: the worker, the watcher and a
+// simulated kubelet that turns running simulated servers into Nodes.
+import type { ControlPlane } from './control-plane.ts';
+import type { TemporalDevServer } from './temporal-dev-server.ts';
+import { Client, Connection } from '@temporalio/client';
+import type { Simulator } from '../scaleway/simulator/index.ts';
+import { TEST_CREDENTIALS } from '../scaleway/simulator/testing.ts';
+import { createScalewayCloud, type ScalewayCloud } from '../scaleway/cloud.ts';
+import { createKubeRest, loadKubeConfig, type KubeRest } from '../kube/rest.ts';
+import { startWorker, type RunningWorker } from '../worker/worker.ts';
+import { startWatcher, type RunningWatcher } from '../watcher/watcher.ts';
+import { startKubeletSimulator, type KubeletSimulator, type SimulatedServer } from './kubelet-simulator.ts';
+import { installCrds } from './install-crds.ts';
+import { kubeadmInit } from './kubeadm-init.ts';
+
+export interface ProductOptions {
+  controlPlane: ControlPlane;
+  temporal: TemporalDevServer;
+  simulator: Simulator;
+  clusterName?: string;
+  taskQueue?: string;
+  pollIntervalMs?: number;
+  devicePluginDelayMs?: number;
+  refuseToJoin?: (server: SimulatedServer) => boolean;
+  /** Start no watcher (tests that drive workflows directly). */
+  withoutWatcher?: boolean;
+}
+
+export interface RunningProduct {
+  kube: KubeRest;
+  cloud: ScalewayCloud;
+  worker: RunningWorker;
+  watcher: RunningWatcher | undefined;
+  kubelet: KubeletSimulator;
+  /** Stops the worker (as a crash or a rollout would) and starts a new one. */
+  restartWorker(): Promise<void>;
+  restartWatcher(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startProduct(options: ProductOptions): Promise<RunningProduct> {
+  const kube = createKubeRest(loadKubeConfig(options.controlPlane.kubeconfig));
+  await installCrds(kube);
+  await kubeadmInit(kube, { server: options.controlPlane.server, caFile: options.controlPlane.pki.caCert });
+  const cloud = createScalewayCloud({ ...TEST_CREDENTIALS, apiUrl: options.simulator.url });
+  const workerOptions = {
+    temporalAddress: options.temporal.address,
+    namespace: options.temporal.namespace,
+    cloud,
+    kube,
+    clusterName: options.clusterName ?? 'sandbox',
+    temporalUiUrl: options.temporal.uiUrl,
+    pollIntervalMs: options.pollIntervalMs ?? 500,
+    ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+  };
+  let worker = await startWorker(workerOptions);
+  // The watcher has its own connection: it outlives worker restarts, as separate Deployments do.
+  const watcherConnection = await Connection.connect({ address: options.temporal.address });
+  const watcherOptions = {
+    kube,
+    temporal: new Client({ connection: watcherConnection, namespace: options.temporal.namespace }),
+    cloud,
+    namespace: options.temporal.namespace,
+    temporalUiUrl: options.temporal.uiUrl,
+    ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+  };
+  let watcher = options.withoutWatcher ? undefined : await startWatcher(watcherOptions);
+  const sim = options.simulator;
+  const kubelet = startKubeletSimulator({
+    listServers: () => Promise.resolve(sim.servers().map((s) => ({
+      id: String(s.id),
+      zone: String(s.zone),
+      state: String(s.state),
+      commercialType: String(s.commercial_type),
+    }))),
+    cloudInit: async (server) => {
+      const res = await fetch(`${sim.url}/instance/v1/zones/${server.zone}/servers/${server.id}/user_data/cloud-init`, { headers: { 'X-Auth-Token': TEST_CREDENTIALS.secretKey } });
+      return res.ok ? res.text() : undefined;
+    },
+    typeFacts: (type) => {
+      const facts = sim.catalog.facts(type);
+      return facts ? { ncpus: facts.ncpus, ramBytes: facts.ram, gpus: facts.gpu } : undefined;
+    },
+    adminKube: kube,
+    server: options.controlPlane.server,
+    pollIntervalMs: 250,
+    devicePluginDelayMs: options.devicePluginDelayMs ?? 1_000,
+    ...(options.refuseToJoin ? { refuseToJoin: options.refuseToJoin } : {}),
+  });
+  return {
+    kube,
+    cloud,
+    get worker() {
+      return worker;
+    },
+    get watcher() {
+      return watcher;
+    },
+    kubelet,
+    restartWorker: async () => {
+      await worker.shutdown();
+      worker = await startWorker(workerOptions);
+    },
+    restartWatcher: async () => {
+      await watcher?.stop();
+      watcher = await startWatcher(watcherOptions);
+    },
+    stop: async () => {
+      await kubelet.stop();
+      await watcher?.stop();
+      await worker.shutdown();
+      await watcherConnection.close();
+    },
+  };
+}

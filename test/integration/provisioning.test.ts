@@ -1,0 +1,77 @@
+// Durable provisioning end to end, on a real Temporal server, a real control
+// plane with kube-controller-manager, the Scaleway simulator through the SDK,
+// and the simulated kubelet joining through kubeadm's TLS bootstrap.
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { clusterPath, getNode } from '../../kube/objects.ts';
+import { NODECLAIM_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
+import { parseProviderId } from '../../kube/api/provider-id.ts';
+import { conditionOf, eventually, getNodeClaim, nodeClaimObject, nodeClassObject, useProvisioningStack, type ProvisioningStack } from '../harness/provisioning.ts';
+
+const GPU_REQUEST = { 'nvidia.com/gpu': '1', cpu: '2', memory: '8Gi' };
+
+describe('durable provisioning of a NodeClaim', () => {
+  let stack: ProvisioningStack;
+  before(async () => {
+    stack = await useProvisioningStack();
+    await stack.product.kube.post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('gpu'));
+  });
+
+  async function provisionToReady(name: string, requirements: unknown[]): Promise<void> {
+    await stack.product.kube.post(clusterPath(NODECLAIM_GVR), nodeClaimObject(name, { nodeClass: 'gpu', requirements, requests: GPU_REQUEST }));
+    await eventually(`${name} Ready`, async () => {
+      const nc = await getNodeClaim(stack, name);
+      const ready = conditionOf(nc, 'Ready');
+      if (conditionOf(nc, 'Launched')?.status === 'False') throw new Error(`launch failed: ${JSON.stringify(nc?.status.conditions)}`);
+      return ready?.status === 'True' ? true : undefined;
+    });
+  }
+
+  it('brings an L4 NodeClaim to Ready: one tagged server, providerID, labels, capacity, finalizer, joined node', async () => {
+    await provisionToReady('gpu-l4-a', [{ key: 'karpenter.scaleway.com/instance-gpu-name', operator: 'In', values: ['l4'] }]);
+    const nc = await getNodeClaim(stack, 'gpu-l4-a');
+    assert.ok(nc);
+    const ref = parseProviderId(nc.status.providerID ?? '');
+    assert.ok(ref, `providerID ${nc.status.providerID}`);
+    assert.equal(ref.zone, 'fr-par-2');
+    // The cheapest L4 type that fits one GPU.
+    assert.equal(nc.metadata.labels?.['node.kubernetes.io/instance-type'], 'L4-1-24G');
+    assert.equal(nc.metadata.labels?.['karpenter.scaleway.com/instance-gpu-name'], 'l4');
+    assert.equal(nc.metadata.labels?.['karpenter.sh/capacity-type'], 'on-demand');
+    assert.equal(nc.status.capacity?.['nvidia.com/gpu'], '1');
+    assert.ok(nc.metadata.finalizers?.includes('karpenter.sh/termination'));
+    assert.equal(nc.metadata.annotations?.['karpenter.scaleway.com/workflow-id'], `provision/gpu-l4-a/${nc.metadata.uid}`);
+    for (const type of ['Launched', 'Registered', 'Initialized']) assert.equal(conditionOf(nc, type)?.status, 'True', type);
+
+    const servers = stack.simulator.servers('fr-par-2').filter((s) => (s.tags as string[]).includes(`karpenter.scaleway.com/nodeclaim-uid=${nc.metadata.uid}`));
+    assert.equal(servers.length, 1);
+    assert.equal(servers[0]?.id, ref.serverId);
+    assert.equal(servers[0]?.name, 'gpu-l4-a');
+    assert.deepEqual(
+      (servers[0]?.tags as string[]).filter((t) => t.startsWith('karpenter.scaleway.com/')).sort(),
+      ['karpenter.scaleway.com/cluster=sandbox', 'karpenter.scaleway.com/managed', 'karpenter.scaleway.com/nodeclaim-uid=' + nc.metadata.uid, 'karpenter.scaleway.com/nodeclaim=gpu-l4-a', 'karpenter.scaleway.com/nodepool=gpu'].sort(),
+    );
+
+    const node = await getNode(stack.product.kube, nc.status.nodeName ?? '');
+    assert.ok(node, 'the Node exists');
+    assert.equal(node.spec.providerID, nc.status.providerID);
+    assert.equal(node.metadata.labels?.['karpenter.sh/registered'], 'true');
+    assert.equal(node.metadata.labels?.['karpenter.sh/initialized'], 'true');
+    assert.equal(node.metadata.labels?.['karpenter.sh/instance-type'], 'l4', 'the seed alias label');
+    assert.ok(!node.spec.taints.some((t) => t.key === 'karpenter.sh/unregistered'), 'unregistered taint removed');
+    assert.equal(node.status.allocatable['nvidia.com/gpu'], '1');
+
+    // Join credentials are gone once the node joined: no token Secret, no user data.
+    const tokens = await stack.product.kube.get<{ items: unknown[] }>(`/api/v1/namespaces/kube-system/secrets?labelSelector=${encodeURIComponent(`karpenter.scaleway.com/nodeclaim-uid=${nc.metadata.uid}`)}`);
+    assert.equal(tokens.items.length, 0);
+    const userData = await fetch(`${stack.simulator.url}/instance/v1/zones/fr-par-2/servers/${ref.serverId}/user_data`, { headers: { 'X-Auth-Token': '4e0c8a1d-7b2f-4c6e-9d3a-5f1b2c8e7a90' } });
+    assert.deepEqual(((await userData.json()) as { user_data: string[] }).user_data, []);
+  });
+
+  it('brings an H100-SXM NodeClaim to Ready on an H100-SXM type', async () => {
+    await provisionToReady('gpu-h100-sxm', [{ key: 'karpenter.scaleway.com/instance-gpu-name', operator: 'In', values: ['h100-sxm'] }]);
+    const nc = await getNodeClaim(stack, 'gpu-h100-sxm');
+    assert.match(nc?.metadata.labels?.['node.kubernetes.io/instance-type'] ?? '', /^H100-SXM-/);
+    assert.equal(nc?.metadata.labels?.['karpenter.scaleway.com/instance-gpu-name'], 'h100-sxm');
+  });
+});

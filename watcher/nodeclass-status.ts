@@ -1,0 +1,86 @@
+// ScalewayNodeClass status: is it usable? Its spec must be valid, its
+// bootstrap prerequisites present (cluster-info or the referenced Secrets),
+// and its image must resolve in each zone. The answer is the Ready condition
+// (with a reason), the resolved images, and a Warning Event when it is not.
+import type { KubeRest } from '../kube/rest.ts';
+import { InvalidObjectError, parseScalewayNodeClass, type ScalewayNodeClass } from '../kube/api/schemas.ts';
+import { findCondition, setCondition, type Condition } from '../kube/api/conditions.ts';
+import { CONDITION, REASON, SCALEWAY_NODECLASS_GVR } from '../kube/api/constants.ts';
+import { clusterPath, recordEvent } from '../kube/objects.ts';
+import type { ScalewayCloud } from '../scaleway/cloud.ts';
+import { CloudError } from '../scaleway/errors.ts';
+import { isUuid } from '../kube/api/provider-id.ts';
+import { DEFAULT_GPU_IMAGE_LABEL } from '../activities/servers.ts';
+
+/** Zones whose images a NodeClass without a zone list reports: where Scaleway's GPUs are. */
+export const DEFAULT_STATUS_ZONES = ['fr-par-1', 'fr-par-2'];
+
+interface Verdict {
+  ready: boolean;
+  reason: string;
+  message: string;
+  images: { zone: string; imageID: string; label?: string }[];
+}
+
+async function secretHasKey(kube: KubeRest, ref: { name: string; namespace: string; key: string }): Promise<string | undefined> {
+  const secret = await kube.getOrUndefined<{ data?: Record<string, string> }>(`/api/v1/namespaces/${ref.namespace}/secrets/${ref.name}`);
+  if (!secret) return `Secret ${ref.namespace}/${ref.name} does not exist`;
+  if (secret.data?.[ref.key] === undefined) return `Secret ${ref.namespace}/${ref.name} has no key ${ref.key}`;
+  return undefined;
+}
+
+async function judge(kube: KubeRest, cloud: ScalewayCloud, nodeClass: ScalewayNodeClass): Promise<Verdict> {
+  const b = nodeClass.spec.bootstrap;
+  const fail = (reason: string, message: string): Verdict => ({ ready: false, reason, message, images: [] });
+  if (b.mode === 'kubeadm' && !b.kubeadm?.apiServerEndpoint) {
+    const info = await kube.getOrUndefined('/api/v1/namespaces/kube-public/configmaps/cluster-info');
+    if (!info) return fail(REASON.BootstrapNotReady, 'bootstrap.kubeadm.apiServerEndpoint is not set and kube-public/cluster-info does not exist');
+  }
+  if (b.mode === 'k3s' && b.k3s) {
+    const problem = await secretHasKey(kube, b.k3s.tokenSecretRef);
+    if (problem) return fail(REASON.SecretNotFound, `bootstrap.k3s.tokenSecretRef: ${problem}`);
+  }
+  if (b.mode === 'custom' && b.custom?.templateSecretRef) {
+    const problem = await secretHasKey(kube, b.custom.templateSecretRef);
+    if (problem) return fail(REASON.SecretNotFound, `bootstrap.custom.templateSecretRef: ${problem}`);
+  }
+  if (b.mode === 'kosmos') return fail(REASON.BootstrapNotReady, 'bootstrap mode kosmos is not supported yet: use kubeadm, k3s or custom');
+
+  const image = nodeClass.spec.image ?? DEFAULT_GPU_IMAGE_LABEL;
+  if (isUuid(image)) return { ready: true, reason: REASON.Ready, message: '', images: [] };
+  const volumeType = nodeClass.spec.rootVolume?.type === 'l_ssd' ? 'l_ssd' : 'sbs_volume';
+  const images: Verdict['images'] = [];
+  for (const zone of nodeClass.spec.zones ?? DEFAULT_STATUS_ZONES) {
+    try {
+      const resolved = await cloud.resolveImage(zone, image, undefined, volumeType);
+      images.push({ zone, imageID: resolved.id, label: image });
+    } catch (err) {
+      if (err instanceof CloudError && err.kind === 'not-found') return fail(REASON.ImageNotFound, `image ${image} does not exist in ${zone}`);
+      if (err instanceof CloudError && (err.kind === 'permission-denied' || err.kind === 'unauthenticated')) return fail(REASON.PermissionDenied, err.message);
+      throw err;
+    }
+  }
+  return { ready: true, reason: REASON.Ready, message: '', images };
+}
+
+export async function reconcileNodeClassStatus(kube: KubeRest, cloud: ScalewayCloud, raw: unknown, now = new Date()): Promise<void> {
+  const meta = (raw as { metadata: { name: string; uid?: string; generation?: number; resourceVersion?: string } }).metadata;
+  const previous = (raw as { status?: { conditions?: Condition[]; observedGeneration?: number } }).status;
+  let verdict: Verdict;
+  try {
+    verdict = await judge(kube, cloud, parseScalewayNodeClass(raw));
+  } catch (err) {
+    if (!(err instanceof InvalidObjectError)) throw err;
+    verdict = { ready: false, reason: 'InvalidSpec', message: err.message, images: [] };
+  }
+  const before = findCondition(previous?.conditions, CONDITION.Ready);
+  const conditions = setCondition(previous?.conditions, { type: CONDITION.Ready, status: verdict.ready ? 'True' : 'False', reason: verdict.reason, message: verdict.message }, now, meta.generation);
+  const changed = before?.status !== (verdict.ready ? 'True' : 'False') || before.reason !== verdict.reason || before.message !== verdict.message || previous?.observedGeneration !== meta.generation;
+  if (!changed) return;
+  await kube.patch(`${clusterPath(SCALEWAY_NODECLASS_GVR, meta.name)}/status`, {
+    status: { conditions, images: verdict.images, observedGeneration: meta.generation },
+  });
+  if (!verdict.ready) {
+    await recordEvent(kube, { apiVersion: SCALEWAY_NODECLASS_GVR.apiVersion, kind: SCALEWAY_NODECLASS_GVR.kind, name: meta.name, uid: meta.uid }, 'Warning', verdict.reason, verdict.message, now);
+  }
+}

@@ -1,0 +1,25 @@
+// The worker Deployment's entry point: configuration from the environment,
+// then the worker until SIGTERM.
+import { createScalewayCloud } from '../scaleway/cloud.ts';
+import { createKubeRest, loadKubeConfig } from '../kube/rest.ts';
+import { describeConfig, loadConfig } from '../runtime/config.ts';
+import { startWorker } from './worker.ts';
+
+const config = loadConfig();
+console.log('scw-karpenter worker starting', describeConfig(config));
+const running = await startWorker({
+  temporalAddress: config.TEMPORAL_ADDRESS,
+  namespace: config.TEMPORAL_NAMESPACE,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  cloud: createScalewayCloud({
+    accessKey: config.SCW_ACCESS_KEY,
+    secretKey: config.SCW_SECRET_KEY,
+    projectId: config.SCW_DEFAULT_PROJECT_ID,
+    ...(config.SCW_API_URL ? { apiUrl: config.SCW_API_URL } : {}),
+  }),
+  kube: createKubeRest(loadKubeConfig(config.KUBECONFIG)),
+  clusterName: config.CLUSTER_NAME,
+  temporalUiUrl: config.TEMPORAL_UI_URL,
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void running.shutdown());
+await running.done;
