@@ -8,6 +8,7 @@ import { findCondition } from '../kube/api/conditions.ts';
 import { CONDITION, REASON } from '../kube/api/constants.ts';
 import { parseDuration } from '../kube/api/duration.ts';
 import { translated } from './failures.ts';
+import { ApplicationFailure } from '@temporalio/activity';
 
 export type NodeClassLookup = { ok: true; nodeClass: ScalewayNodeClass } | { ok: false; reason: string; message: string };
 
@@ -23,8 +24,13 @@ export async function lookUpNodeClass(deps: ActivityDeps, name: string): Promise
     throw err;
   }
   const ready = findCondition(nodeClass.status.conditions, CONDITION.Ready);
-  if (ready?.status === 'False') {
+  const current = nodeClass.status.observedGeneration === nodeClass.metadata.generation;
+  if (ready?.status === 'False' && current) {
     return { ok: false, reason: REASON.NodeClassNotReady, message: `ScalewayNodeClass "${name}" is not ready: ${ready.reason ?? ''}${ready.message ? `: ${ready.message}` : ''}` };
+  }
+  if (ready?.status !== 'True' || !current) {
+    // The watcher has not judged this generation yet: wait for it (Temporal retries with backoff) rather than guess.
+    throw ApplicationFailure.retryable(`ScalewayNodeClass "${name}" generation ${nodeClass.metadata.generation ?? '?'} has no Ready verdict yet`, 'NodeClassNotReconciled');
   }
   return { ok: true, nodeClass };
 }

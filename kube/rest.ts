@@ -43,16 +43,17 @@ export function createKubeRest(kc: KubeConfig): KubeRest {
   const base = new URL(cluster.server);
 
   const send = async <T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
     const opts: RequestOptions = {
       method,
       hostname: base.hostname,
       port: base.port,
       path: `${base.pathname.replace(/\/$/, '')}${path}`,
-      headers: { Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': contentType }) },
+      // Content-Length always: Node does not frame a DELETE body by itself, and the apiserver would drop it.
+      headers: { Accept: 'application/json', ...(payload === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) }) },
       timeout: REQUEST_TIMEOUT_MS,
     };
     await kc.applyToHTTPSOptions(opts);
-    const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
       const req = (base.protocol === 'https:' ? request : plainRequest)(opts, (res) => {
         let text = '';

@@ -19,6 +19,7 @@ import { LABEL_INSTANCE_GPU_COUNT } from '../kube/api/constants.ts';
 
 export interface SimulatedServer {
   id: string;
+  name: string;
   zone: string;
   state: string;
   commercialType: string;
@@ -206,7 +207,37 @@ export function startKubeletSimulator(options: KubeletSimulatorOptions): Kubelet
     }
   };
 
+  // What a kubelet does for the pods bound to its node: runs them (here: reports them Running)
+  // and, once they are deleted, stops them and removes the object (grace period over at once).
+  const syncPods = async (nodeName: string, kube: KubeRest): Promise<void> => {
+    const pods = await kube.get<{ items: { metadata: { name: string; namespace: string; deletionTimestamp?: string }; status?: { phase?: string } }[] }>(
+      `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${nodeName}`)}`,
+    );
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    for (const pod of pods.items) {
+      const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`;
+      if (pod.metadata.deletionTimestamp) {
+        await kube.delete(path, { gracePeriodSeconds: 0 });
+      } else if (pod.status?.phase === 'Pending' || pod.status?.phase === undefined) {
+        await kube.patch(`${path}/status`, {
+          status: {
+            phase: 'Running',
+            startTime: now,
+            conditions: ['PodReadyToStartContainers', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: now })),
+          },
+        }, 'strategic');
+      }
+    }
+  };
+
   const tick = async (): Promise<void> => {
+    for (const [nodeName, kube] of nodeClients) {
+      await syncPods(nodeName, kube).catch((err: unknown) => {
+        // A node deleted by its NodeClaim's termination: this kubelet is gone with it.
+        log(`pods of ${nodeName}: ${String(err)}`);
+        if (err instanceof Error && /\b(401|404)\b/.test(err.message)) nodeClients.delete(nodeName);
+      });
+    }
     for (const server of await options.listServers()) {
       if (server.state !== 'running' || joining.has(server.id) || options.refuseToJoin?.(server)) continue;
       const text = await options.cloudInit(server);

@@ -69,6 +69,7 @@ export async function startProduct(options: ProductOptions): Promise<RunningProd
   const kubelet = startKubeletSimulator({
     listServers: () => Promise.resolve(sim.servers().map((s) => ({
       id: String(s.id),
+      name: String(s.name),
       zone: String(s.zone),
       state: String(s.state),
       commercialType: String(s.commercial_type),

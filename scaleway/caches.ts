@@ -29,7 +29,9 @@ export class CatalogCache {
     const offers = this.cloud.listServerTypes(zone);
     this.entries.set(zone, { at: this.now(), offers });
     // A failed read is not cached: the next caller tries again.
-    offers.catch(() => this.entries.delete(zone));
+    offers.catch(() => {
+      if (this.entries.get(zone)?.offers === offers) this.entries.delete(zone);
+    });
     return offers;
   }
 }

@@ -39,14 +39,24 @@ export function regionOf(zone: string): string {
   return zone.replace(/-\d+$/, '');
 }
 
-/** `L4-1-24G` → `l4`, `H100-SXM-2-80G` → `h100-sxm`, `POP2-HC-8C-16G` → `pop2-hc`: the type without its size segments. */
+/** Size segments of a commercial type: counts (`1`, `24G`, `8C`, `A12C`, `X2C`) and named sizes (`S`, `XL`, `NANO`). */
+const SIZE_SEGMENT = /^([A-Z]?\d+[A-Z]*|XXS|XS|S|M|L|XL|XXL|NANO|PICO|MICRO)$/;
+
+/** `L4-1-24G` → `l4`, `H100-SXM-2-80G` → `h100-sxm`, `POP2-HC-8C-16G` → `pop2-hc`, `DEV1-S` → `dev1`: the type without its size segments. */
 export function instanceFamily(commercialType: string): string {
   const parts = commercialType.split('-');
-  const sizeAt = parts.findIndex((p, i) => i > 0 && /^\d+[A-Z]?$/.test(p));
+  const sizeAt = parts.findIndex((p, i) => i > 0 && SIZE_SEGMENT.test(p));
   return (sizeAt === -1 ? parts : parts.slice(0, sizeAt)).join('-').toLowerCase();
 }
 
 /** The labels a node of this offering carries (and that NodeClaim requirements are matched against). */
+/** Every label key an instance type may define; requirements on other keys do not constrain the type. */
+const INSTANCE_LABEL_KEYS: ReadonlySet<string> = new Set([
+  LABEL_INSTANCE_TYPE, LABEL_ZONE, LABEL_REGION, LABEL_ARCH, LABEL_OS, LABEL_CAPACITY_TYPE,
+  LABEL_INSTANCE_FAMILY, LABEL_INSTANCE_CPU, LABEL_INSTANCE_MEMORY,
+  LABEL_INSTANCE_GPU_NAME, LABEL_INSTANCE_GPU_COUNT, LABEL_INSTANCE_GPU_MEMORY, LABEL_INSTANCE_GPU_MANUFACTURER, LABEL_SEED_INSTANCE_TYPE,
+]);
+
 export function instanceLabels(offer: ServerTypeOffer): Record<string, string> {
   const labels: Record<string, string> = {
     [LABEL_INSTANCE_TYPE]: offer.commercialType,
@@ -117,7 +127,8 @@ export function instanceAllocatable(offer: ServerTypeOffer, rootVolumeBytes: num
 /** Kubernetes resource lists for a NodeClaim's or Node's status. */
 export function toResourceList(r: ResourceAmounts): Record<string, string> {
   const list: Record<string, string> = {
-    cpu: Number.isInteger(r.cpu) ? String(r.cpu) : `${Math.floor(r.cpu * 1000)}m`,
+    // Millicores, rounded first so that 129.605 cores stay 129605m despite binary floating point.
+    cpu: Number.isInteger(r.cpu) ? String(r.cpu) : `${Math.floor(Math.round(r.cpu * 1e6) / 1e3)}m`,
     memory: `${Math.floor(r.memory / 1024)}Ki`,
     pods: String(r.pods),
     'ephemeral-storage': `${Math.floor(r.ephemeralStorage / 1024)}Ki`,
@@ -143,14 +154,15 @@ export function fits(requested: ResourceAmounts, available: ResourceAmounts): bo
 /** Why an offering's labels do not meet the requirements, or undefined when they do. */
 export function labelMismatch(requirements: Requirements, labels: Readonly<Record<string, string>>): string | undefined {
   for (const key of requirements.keys()) {
-    // Keys an instance does not define (NodePool template labels, user labels) are put on the node: no constraint on the type.
-    if (!(key in labels)) continue;
+    // Keys outside the instance vocabulary (NodePool template labels, user labels) are put on the node:
+    // no constraint on the type. Inside it, a label the type lacks (a CPU type's GPU name) is absent.
+    if (!INSTANCE_LABEL_KEYS.has(key)) continue;
     const value = labels[key];
     const requirement = requirements.get(key);
     if (!requirement) continue;
     if (requirement.allows(value)) continue;
-    if (key === LABEL_CAPACITY_TYPE && value === CAPACITY_TYPE_ON_DEMAND && requirement.allows(CAPACITY_TYPE_SEED_ALIAS)) continue;
-    return `${key}=${value} is not allowed by ${requirement.toString()}`;
+    if (key === LABEL_CAPACITY_TYPE && value === CAPACITY_TYPE_ON_DEMAND && requirement.operator() === 'In' && requirement.has(CAPACITY_TYPE_SEED_ALIAS)) continue;
+    return `${key}=${value ?? '<absent>'} is not allowed by ${requirement.toString()}`;
   }
   return undefined;
 }

@@ -1,0 +1,137 @@
+// What goes wrong, and what is left afterwards: stock-outs, nodes that never
+// join, bad NodeClasses, deletions, and restarts of the worker and the watcher.
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { clusterPath, getNode } from '../../kube/objects.ts';
+import { NODECLAIM_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
+import { conditionOf, eventually, getNodeClaim, nodeClaimObject, nodeClassObject, useProvisioningStack, type ProvisioningStack } from '../harness/provisioning.ts';
+import type { NodeClaim } from '../../kube/api/schemas.ts';
+
+const L4 = [{ key: 'karpenter.scaleway.com/instance-gpu-name', operator: 'In', values: ['l4'] }];
+const GPU_REQUEST = { 'nvidia.com/gpu': '1', cpu: '2', memory: '8Gi' };
+
+describe('provisioning faults and cleanup', () => {
+  let stack: ProvisioningStack;
+  const post = (path: string, body: unknown): Promise<unknown> => stack.product.kube.post(path, body);
+  const serversOf = (uid: string): Record<string, unknown>[] =>
+    stack.simulator.servers().filter((s) => (s.tags as string[]).includes(`karpenter.scaleway.com/nodeclaim-uid=${uid}`));
+  const volumesOf = (uid: string): Record<string, unknown>[] =>
+    stack.simulator.volumes().filter((v) => ((v.tags as string[] | undefined) ?? []).includes(`karpenter.scaleway.com/nodeclaim-uid=${uid}`));
+  const createNodeClaim = async (name: string, nodeClass = 'gpu', requirements: unknown[] = L4): Promise<NodeClaim> => {
+    await post(clusterPath(NODECLAIM_GVR), nodeClaimObject(name, { nodeClass, requirements, requests: GPU_REQUEST }));
+    const nc = await getNodeClaim(stack, name);
+    assert.ok(nc);
+    return nc;
+  };
+  const untilReady = (name: string): Promise<NodeClaim> => eventually(`${name} Ready`, async () => {
+    const nc = await getNodeClaim(stack, name);
+    return conditionOf(nc, 'Ready')?.status === 'True' ? nc : undefined;
+  });
+  const untilGone = (name: string, timeoutMs = 60_000): Promise<boolean> =>
+    eventually(`${name} deleted`, async () => ((await getNodeClaim(stack, name)) === undefined ? true : undefined), timeoutMs);
+  const eventsOf = async (name: string): Promise<{ reason: string; message: string; type: string }[]> =>
+    (await stack.product.kube.get<{ items: { reason: string; message: string; type: string }[] }>(`/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`)).items;
+
+  before(async () => {
+    stack = await useProvisioningStack({ product: { refuseToJoin: (server) => server.name.startsWith('never-joins') } });
+    await post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('gpu'));
+    await post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('quick-timeout', { timeouts: { registration: '8s' } }));
+    await post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('missing-secret', {
+      bootstrap: { mode: 'k3s', k3s: { serverURL: 'https://k3s.example.internal:6443', tokenSecretRef: { name: 'k3s-token', namespace: 'kube-system' } } },
+    }));
+  });
+
+  it('moves on to the next offering when the cheapest is out of stock, and skips it for the next NodeClaim', async () => {
+    stack.simulator.faults.failNext({ kind: 'createServer', zone: 'fr-par-2', commercialType: 'L4-1-24G', error: 'out_of_stock', times: 1 });
+    await createNodeClaim('stock-a');
+    const nc = await untilReady('stock-a');
+    assert.notEqual(nc.metadata.labels?.['node.kubernetes.io/instance-type'], 'L4-1-24G');
+    assert.equal(nc.metadata.labels?.['karpenter.scaleway.com/instance-gpu-name'], 'l4');
+    assert.equal(serversOf(nc.metadata.uid ?? '').length, 1, 'exactly one server');
+    const creates = stack.simulator.requests.filter((r) => r.kind === 'createServer' && r.path.includes('fr-par-2'));
+    assert.ok(creates.some((r) => r.status === 503), 'the out-of-stock answer was seen');
+  });
+
+  it('rolls back a node that never joins: server terminated, volume deleted, reason recorded, NodeClaim deleted', async () => {
+    const nc = await createNodeClaim('never-joins-1', 'quick-timeout');
+    const uid = nc.metadata.uid ?? '';
+    await eventually('the server to exist', () => Promise.resolve(serversOf(uid).length === 1 ? true : undefined));
+    await untilGone('never-joins-1', 90_000);
+    assert.equal(serversOf(uid).length, 0, 'server terminated');
+    assert.equal(volumesOf(uid).length, 0, 'root volume deleted');
+    const events = await eventsOf('never-joins-1');
+    const timeout = events.find((e) => e.reason === 'RegistrationTimeout');
+    assert.ok(timeout, `a RegistrationTimeout event (got ${events.map((e) => e.reason).join(', ')})`);
+    assert.match(timeout.message, /did not join within 8 s/);
+    assert.match(timeout.message, /rolled back \(1 server\(s\), 1 volume\(s\) released\)/);
+  });
+
+  it('creates nothing for a NodeClass that is not ready, and says why on both objects', async () => {
+    await eventually('the NodeClass verdict', async () => {
+      const raw = await stack.product.kube.get<{ status?: { conditions?: { type: string; status: string; reason: string }[] } }>(clusterPath(SCALEWAY_NODECLASS_GVR, 'missing-secret'));
+      const ready = raw.status?.conditions?.find((c) => c.type === 'Ready');
+      return ready?.status === 'False' && ready.reason === 'SecretNotFound' ? true : undefined;
+    });
+    const created = stack.simulator.countRequests({ kind: 'createServer' });
+    const nc = await createNodeClaim('bad-class', 'missing-secret');
+    const failed = await eventually('Launched=False', async () => {
+      const got = await getNodeClaim(stack, 'bad-class');
+      const launched = conditionOf(got, 'Launched');
+      return launched?.status === 'False' ? launched : undefined;
+    });
+    assert.equal(failed.reason, 'NodeClassNotReady');
+    assert.match(failed.message ?? '', /Secret kube-system\/k3s-token does not exist/);
+    assert.equal(serversOf(nc.metadata.uid ?? '').length, 0);
+    assert.equal(stack.simulator.countRequests({ kind: 'createServer' }), created, 'no create call at all');
+    assert.ok(await getNodeClaim(stack, 'bad-class'), 'the NodeClaim is kept so the user sees the reason');
+  });
+
+  it('keeps a NodeClaim asking for an unknown GPU, with the GPUs that exist in the message', async () => {
+    await createNodeClaim('no-such-gpu', 'gpu', [{ key: 'karpenter.scaleway.com/instance-gpu-name', operator: 'In', values: ['k80'] }]);
+    const failed = await eventually('Launched=False', async () => {
+      const launched = conditionOf(await getNodeClaim(stack, 'no-such-gpu'), 'Launched');
+      return launched?.status === 'False' ? launched : undefined;
+    });
+    assert.equal(failed.reason, 'NoCompatibleOffering');
+    assert.match(failed.message ?? '', /no GPU type named k80 in fr-par-2; known GPUs: .*l4/);
+  });
+
+  it('survives a worker restart while the server boots: one server, Ready', async () => {
+    stack.simulator.faults.stickInStarting({ zone: 'fr-par-2', times: 1 });
+    const nc = await createNodeClaim('worker-restart');
+    const uid = nc.metadata.uid ?? '';
+    await eventually('the server to be starting', () => Promise.resolve(serversOf(uid)[0]?.state === 'starting' ? true : undefined));
+    await stack.product.restartWorker();
+    stack.simulator.releaseStuck();
+    await untilReady('worker-restart');
+    assert.equal(serversOf(uid).length, 1, 'exactly one server');
+  });
+
+  it('survives a watcher restart with a second watcher running: one workflow, one server', async () => {
+    await stack.product.restartWatcher();
+    const nc = await createNodeClaim('two-watchers');
+    await untilReady('two-watchers');
+    assert.equal(serversOf(nc.metadata.uid ?? '').length, 1);
+  });
+
+  it('terminates a deleted NodeClaim: pods evicted, server and volume gone, Node deleted, finalizer removed', async () => {
+    await createNodeClaim('to-delete');
+    const nc = await untilReady('to-delete');
+    const uid = nc.metadata.uid ?? '';
+    const nodeName = nc.status.nodeName ?? '';
+    await post('/api/v1/namespaces/default/pods', {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: 'trainer' },
+      spec: { nodeName, tolerations: [{ operator: 'Exists' }], containers: [{ name: 'c', image: 'registry.invalid/trainer:1' }] },
+    });
+    await stack.product.kube.delete(clusterPath(NODECLAIM_GVR, 'to-delete'));
+    await untilGone('to-delete', 90_000);
+    assert.equal(serversOf(uid).length, 0, 'server gone');
+    assert.equal(volumesOf(uid).length, 0, 'volume gone');
+    assert.equal(await getNode(stack.product.kube, nodeName), undefined, 'Node deleted');
+    const pod = await stack.product.kube.getOrUndefined<{ metadata: { deletionTimestamp?: string } }>('/api/v1/namespaces/default/pods/trainer');
+    assert.ok(pod === undefined || pod.metadata.deletionTimestamp, 'the pod was evicted');
+    const reasons = (await eventsOf('to-delete')).map((e) => e.reason);
+    assert.ok(reasons.includes('Terminating'), `events: ${reasons.join(', ')}`);
+  });
+});
