@@ -47,6 +47,8 @@ export interface KubeletSimulatorOptions {
 export interface KubeletSimulator {
   /** Node names joined so far. */
   readonly joined: ReadonlyMap<string, string>;
+  /** Every join secret found in a server's cloud-init (tests check none leaks anywhere else). */
+  readonly joinSecrets: ReadonlySet<string>;
   stop(): Promise<void>;
 }
 
@@ -137,6 +139,7 @@ const join_ = join;
 export function startKubeletSimulator(options: KubeletSimulatorOptions): KubeletSimulator {
   const log = options.log ?? ((line: string) => console.log(`[kubelet] ${line}`));
   const joined = new Map<string, string>();
+  const joinSecrets = new Set<string>();
   const joining = new Set<string>();
   const nodeClients = new Map<string, KubeRest>();
   const timers = new Set<NodeJS.Timeout>();
@@ -245,6 +248,8 @@ export function startKubeletSimulator(options: KubeletSimulatorOptions): Kubelet
       joining.add(server.id);
       try {
         const boot = parseRenderedBootstrap(text);
+        if (boot.kubeadm) joinSecrets.add(boot.kubeadm.token);
+        if (boot.k3s) joinSecrets.add(boot.k3s.token);
         await register(server, boot);
       } catch (err) {
         if (isAlreadyExists(err)) continue;
@@ -261,6 +266,7 @@ export function startKubeletSimulator(options: KubeletSimulatorOptions): Kubelet
 
   return {
     joined,
+    joinSecrets,
     stop: () => {
       stopped = true;
       for (const t of timers) clearTimeout(t);

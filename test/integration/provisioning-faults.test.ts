@@ -6,6 +6,8 @@ import { clusterPath, getNode } from '../../kube/objects.ts';
 import { NODECLAIM_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
 import { conditionOf, eventually, getNodeClaim, nodeClaimObject, nodeClassObject, useProvisioningStack, type ProvisioningStack } from '../harness/provisioning.ts';
 import type { NodeClaim } from '../../kube/api/schemas.ts';
+import { Client, Connection } from '@temporalio/client';
+import { startWatcher } from '../../watcher/watcher.ts';
 
 const L4 = [{ key: 'karpenter.scaleway.com/instance-gpu-name', operator: 'In', values: ['l4'] }];
 const GPU_REQUEST = { 'nvidia.com/gpu': '1', cpu: '2', memory: '8Gi' };
@@ -109,9 +111,26 @@ describe('provisioning faults and cleanup', () => {
 
   it('survives a watcher restart with a second watcher running: one workflow, one server', async () => {
     await stack.product.restartWatcher();
-    const nc = await createNodeClaim('two-watchers');
-    await untilReady('two-watchers');
-    assert.equal(serversOf(nc.metadata.uid ?? '').length, 1);
+    // A second replica, as a Deployment with two replicas and no leader election would run.
+    const connection = await Connection.connect({ address: stack.temporal.address });
+    const second = await startWatcher({
+      kube: stack.product.kube,
+      temporal: new Client({ connection, namespace: stack.temporal.namespace }),
+      cloud: stack.product.cloud,
+      namespace: stack.temporal.namespace,
+      temporalUiUrl: stack.temporal.uiUrl,
+    });
+    try {
+      const nc = await createNodeClaim('two-watchers');
+      await untilReady('two-watchers');
+      assert.equal(serversOf(nc.metadata.uid ?? '').length, 1);
+      const runs: string[] = [];
+      for await (const wf of stack.product.worker.client.workflow.list({ query: `WorkflowId = 'provision/two-watchers/${nc.metadata.uid ?? ''}'` })) runs.push(wf.runId);
+      assert.equal(runs.length, 1, 'one provisioning run');
+    } finally {
+      await second.stop();
+      await connection.close();
+    }
   });
 
   it('terminates a deleted NodeClaim: pods evicted, server and volume gone, Node deleted, finalizer removed', async () => {
