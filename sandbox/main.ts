@@ -1,16 +1,21 @@
 // `npm start`: the local sandbox on embedded defaults. A real Temporal dev
 // server with its Web UI, a real control plane (etcd, kube-apiserver,
 // kube-controller-manager, kube-scheduler) and the Scaleway API simulator, all
-// on loopback, until Ctrl-C.
+// on loopback, and scw-karpenter itself on them (worker, watcher, a simulated
+// kubelet). It applies the ScalewayNodeClass and the L4 NodeClaim of examples/
+// and prints each NodeClaim's progress, with the link to its workflow in the
+// Web UI, until Ctrl-C.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSimulator } from '../scaleway/simulator/index.ts';
-import { createKubeRest, loadKubeConfig } from '../kube/rest.ts';
+import { NODECLAIM_GVR } from '../kube/api/constants.ts';
 import { startControlPlane } from './control-plane.ts';
-import { kubeadmInit } from './kubeadm-init.ts';
+import { applyExample, DEFAULT_EXAMPLES, followNodeClaims } from './demo.ts';
 import { freePort } from './ports.ts';
+import { startProduct } from './product.ts';
 import { startTemporalDevServer } from './temporal-dev-server.ts';
+import { toolPath } from './tools.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -20,9 +25,12 @@ const { values: flags } = parseArgs({
     'simulator-port': { type: 'string', default: '4510' },
     /** Scale of the simulator's recorded latencies: 1 is Scaleway's real pace. */
     'time-scale': { type: 'string', default: '0.25' },
-    /** Stop once everything is up (a check of the sandbox itself). */
+    /** Stop once everything is up (a check of the sandbox itself); applies no examples. */
     'exit-when-ready': { type: 'boolean', default: false },
+    /** Apply examples/scalewaynodeclass.yaml and examples/nodeclaim-l4.yaml once up (--no-examples: don't). */
+    examples: { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 
 const dir = resolve(flags.dir);
@@ -59,14 +67,21 @@ async function portOr(preferred: string): Promise<number> {
 }
 
 const stops: (() => Promise<void>)[] = [];
-async function shutdown(code: number): Promise<never> {
+let stopping: Promise<never> | undefined;
+/** Stops everything once; a second Ctrl-C (or the SIGTERM that npm and tsx relay) waits for the same shutdown. */
+function shutdown(code: number): Promise<never> {
+  stopping ??= stopAll(code);
+  return stopping;
+}
+async function stopAll(code: number): Promise<never> {
   say('stopping');
   for (const stop of stops.reverse()) await stop().catch((err: unknown) => console.error(err));
   rmSync(pidFile, { force: true });
   process.exit(code);
 }
-process.once('SIGINT', () => void shutdown(0));
-process.once('SIGTERM', () => void shutdown(0));
+// `on`, not `once`: a signal arriving while stopping must not kill the process half-way.
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
 
 try {
   say(`state and logs in ${dir}`);
@@ -74,7 +89,6 @@ try {
   const controlPlane = await startControlPlane({ dir: join(dir, 'kube'), withControllers: true });
   stops.push(() => controlPlane.stop());
   for (const [tool, version] of Object.entries(controlPlane.versions)) say(`  ${tool}: ${version}`);
-  await kubeadmInit(createKubeRest(loadKubeConfig(controlPlane.kubeconfig)), { server: controlPlane.server, caFile: controlPlane.pki.caCert });
 
   say('starting the Temporal dev server');
   mkdirSync(join(dir, 'temporal'));
@@ -86,8 +100,15 @@ try {
   stops.push(() => temporal.stop());
   say(`  ${temporal.version}`);
 
-  const simulator = await startSimulator({ port: await portOr(flags['simulator-port']), profile: 'recorded', timeScale: Number(flags['time-scale']) });
+  const timeScale = Number(flags['time-scale']);
+  if (!(timeScale >= 0)) throw new Error(`--time-scale must be a number >= 0, got ${flags['time-scale']}`);
+  const simulator = await startSimulator({ port: await portOr(flags['simulator-port']), profile: 'recorded', timeScale });
   stops.push(() => simulator.close());
+
+  // After the parts it runs on, so that it stops before them. It installs the CRDs and the kubeadm-init objects.
+  say('starting scw-karpenter: worker, watcher, simulated kubelet');
+  const product = await startProduct({ controlPlane, temporal, simulator });
+  stops.push(() => product.stop());
 
   const env = [
     `export KUBECONFIG=${controlPlane.kubeconfig}`,
@@ -96,16 +117,32 @@ try {
     `export SCW_API_URL=${simulator.url}`,
   ].join('\n');
   writeFileSync(join(dir, 'env'), `${env}\n`);
+  const kubectl = toolPath('kubectl');
 
   console.log(`
   Temporal Web UI   ${temporal.uiUrl}
   Temporal address  ${temporal.address}   (temporal workflow list --address ${temporal.address})
   kubeconfig        ${controlPlane.kubeconfig}   (kubectl --kubeconfig ${controlPlane.kubeconfig} get --raw /version)
   apiserver         ${controlPlane.server}
-  Scaleway API      ${simulator.url}   (simulator, recorded latencies x${flags['time-scale']})
+  Scaleway API      ${simulator.url}   (simulator, recorded latencies x${timeScale})
   env for a shell   source ${join(dir, 'env')}
+  kubectl           ${kubectl} --kubeconfig ${controlPlane.kubeconfig} get nodeclaims,nodes
+  examples          ${kubectl} --kubeconfig ${controlPlane.kubeconfig} apply -f examples/nodeclaim-h100-sxm.yaml
 `);
   if (flags['exit-when-ready']) await shutdown(0);
+
+  // Every NodeClaim, also those applied by hand, as it goes through its conditions.
+  const follower = followNodeClaims(product.kube, { uiUrl: temporal.uiUrl, namespace: temporal.namespace, print: (line) => say(line) });
+  stops.push(() => Promise.resolve(follower.stop()));
+  if (flags.examples) {
+    for (const file of DEFAULT_EXAMPLES) {
+      const at = Date.now();
+      for (const { object, created } of await applyExample(product.kube, file)) {
+        say(`${created ? 'applied' : 'already there'}: examples/${file} (${object.kind} ${object.metadata.name})`);
+        if (created && object.kind === NODECLAIM_GVR.kind) follower.created(object.metadata.name, at);
+      }
+    }
+  }
   say('ready; Ctrl-C stops everything');
 } catch (err) {
   console.error(`[sandbox] failed: ${err instanceof Error ? err.message : String(err)}`);
