@@ -8,7 +8,7 @@ import { TEST_CREDENTIALS } from '../scaleway/simulator/testing.ts';
 import { createScalewayCloud, type ScalewayCloud } from '../scaleway/cloud.ts';
 import { createKubeRest, loadKubeConfig, type KubeRest } from '../kube/rest.ts';
 import { startWorker, type RunningWorker } from '../worker/worker.ts';
-import { startWatcher, type RunningWatcher } from '../watcher/watcher.ts';
+import { startWatcher, type RunningWatcher, type WatcherOptions } from '../watcher/watcher.ts';
 import { startKubeletSimulator, type KubeletSimulator, type SimulatedServer } from './kubelet-simulator.ts';
 import { installCrds } from './install-crds.ts';
 import { kubeadmInit } from './kubeadm-init.ts';
@@ -24,6 +24,8 @@ export interface ProductOptions {
   refuseToJoin?: (server: SimulatedServer) => boolean;
   /** Start no watcher (tests that drive workflows directly). */
   withoutWatcher?: boolean;
+  /** Batch window and disruption pace (tests shorten them). */
+  watcher?: Pick<WatcherOptions, 'batchIdleMs' | 'batchMaxMs' | 'disruptionIntervalMs'>;
 }
 
 export interface RunningProduct {
@@ -63,6 +65,7 @@ export async function startProduct(options: ProductOptions): Promise<RunningProd
     namespace: options.temporal.namespace,
     temporalUiUrl: options.temporal.uiUrl,
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+    ...options.watcher,
   };
   let watcher = options.withoutWatcher ? undefined : await startWatcher(watcherOptions);
   const sim = options.simulator;

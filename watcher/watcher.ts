@@ -5,7 +5,12 @@ import type { Client } from '@temporalio/client';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeRest } from '../kube/rest.ts';
 import type { ScalewayCloud } from '../scaleway/cloud.ts';
-import { NODECLAIM_GVR, SCALEWAY_NODECLASS_GVR } from '../kube/api/constants.ts';
+import { NODECLAIM_GVR, NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../kube/api/constants.ts';
+import { CatalogCache } from '../scaleway/caches.ts';
+import { createProvisioner, type Provisioner } from './provisioner/controller.ts';
+import { reconcileNodePoolStatus } from './nodepool-status.ts';
+import { startDisruptionController, type DisruptionController } from './disruption/controller.ts';
+import { SCALEWAY_ZONES } from '../scaleway/instance-types.ts';
 import { clusterPath, nodePath } from '../kube/objects.ts';
 import { watchCollection, type WatchedCollection } from './informer.ts';
 import { KeyedQueue } from './queue.ts';
@@ -24,10 +29,17 @@ export interface WatcherOptions {
   namespace: string;
   taskQueue?: string;
   temporalUiUrl: string;
+  /** Provisioning batch window (Karpenter: 1 s idle, 10 s at most). */
+  batchIdleMs?: number;
+  batchMaxMs?: number;
+  /** How often the disruption loop looks for empty, underutilized and expired nodes. */
+  disruptionIntervalMs?: number;
 }
 
 export interface RunningWatcher {
   nodeClaims: WatchedCollection<KubernetesObject>;
+  provisioner: Provisioner;
+  disruption: DisruptionController;
   /** Resolves when no reconcile is running (tests). */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -38,7 +50,27 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
   const lifecycle = { kube, temporal, taskQueue: options.taskQueue ?? TASK_QUEUE, temporalUiUrl: options.temporalUiUrl, namespace: options.namespace };
 
   // Filled in below: each queue reads the cache of its collection once watching has started.
-  const watched: { nodeClaims?: WatchedCollection<KubernetesObject>; nodes?: WatchedCollection<KubernetesObject>; nodeClasses?: WatchedCollection<KubernetesObject> } = {};
+  const watched: {
+    nodeClaims?: WatchedCollection<KubernetesObject>;
+    nodes?: WatchedCollection<KubernetesObject>;
+    nodeClasses?: WatchedCollection<KubernetesObject>;
+    nodePools?: WatchedCollection<KubernetesObject>;
+    pods?: WatchedCollection<KubernetesObject>;
+  } = {};
+  const catalog = new CatalogCache(options.cloud);
+  const provisioner = createProvisioner({
+    kube,
+    catalog,
+    sources: {
+      pods: () => watched.pods?.list() ?? [],
+      nodes: () => watched.nodes?.list() ?? [],
+      nodeClaims: () => watched.nodeClaims?.list() ?? [],
+      nodePools: () => watched.nodePools?.list() ?? [],
+      nodeClasses: () => watched.nodeClasses?.list() ?? [],
+    },
+    ...(options.batchIdleMs !== undefined ? { batchIdleMs: options.batchIdleMs } : {}),
+    ...(options.batchMaxMs !== undefined ? { batchMaxMs: options.batchMaxMs } : {}),
+  });
 
   const nodeClaimQueue = new KeyedQueue('NodeClaim', async (name) => {
     const obj = watched.nodeClaims?.get(name);
@@ -52,7 +84,16 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     const obj = watched.nodeClasses?.get(name);
     if (obj) await reconcileNodeClassStatus(kube, options.cloud, obj);
   });
+  const nodePoolQueue = new KeyedQueue('NodePool', async (name) => {
+    const obj = watched.nodePools?.get(name);
+    if (obj) await reconcileNodePoolStatus(kube, obj, watched.nodeClaims?.list() ?? []);
+  });
   const nameOf = (obj: KubernetesObject): string => obj.metadata?.name ?? '';
+  const poolOf = (obj: KubernetesObject): string | undefined => obj.metadata?.labels?.['karpenter.sh/nodepool'];
+  const unschedulable = (pod: KubernetesObject): boolean => {
+    const p = pod as { spec?: { nodeName?: string }; status?: { conditions?: { type: string; status: string; reason?: string }[] } };
+    return !p.spec?.nodeName && (p.status?.conditions ?? []).some((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+  };
 
   const nodeClasses = await watchCollection(kube, clusterPath(SCALEWAY_NODECLASS_GVR), (obj, event) => {
     if (event !== 'delete') nodeClassQueue.add(nameOf(obj));
@@ -60,6 +101,10 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
   watched.nodeClasses = nodeClasses;
   const nodeClaims = await watchCollection(kube, clusterPath(NODECLAIM_GVR), (obj, event) => {
     if (event !== 'delete') nodeClaimQueue.add(nameOf(obj));
+    const pool = poolOf(obj);
+    if (pool) nodePoolQueue.add(pool);
+    // A NodeClaim that went away (rolled back, consolidated) may leave pods to plan for again.
+    if (event === 'delete') provisioner.trigger();
   }, { name: 'NodeClaim', resyncMs: RESYNC_MS });
   watched.nodeClaims = nodeClaims;
   const nodes = await watchCollection(kube, nodePath(), (obj, event) => {
@@ -67,15 +112,47 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
   }, { name: 'Node', resyncMs: RESYNC_MS });
 
   watched.nodes = nodes;
+  const nodePools = await watchCollection(kube, clusterPath(NODEPOOL_GVR), (obj, event) => {
+    if (event !== 'delete') nodePoolQueue.add(nameOf(obj));
+    provisioner.trigger();
+  }, { name: 'NodePool', resyncMs: RESYNC_MS });
+  watched.nodePools = nodePools;
+  const disruption = startDisruptionController({
+    kube,
+    catalog,
+    sources: {
+      pods: () => watched.pods?.list() ?? [],
+      nodes: () => watched.nodes?.list() ?? [],
+      nodeClaims: () => watched.nodeClaims?.list() ?? [],
+      nodePools: () => watched.nodePools?.list() ?? [],
+    },
+    zones: () => {
+      const zones = new Set<string>();
+      for (const raw of watched.nodeClasses?.list() ?? []) for (const z of (raw as { spec?: { zones?: string[] } }).spec?.zones ?? SCALEWAY_ZONES) zones.add(z);
+      return [...zones];
+    },
+    ...(options.disruptionIntervalMs !== undefined ? { intervalMs: options.disruptionIntervalMs } : {}),
+  });
+  const pods = await watchCollection(kube, '/api/v1/pods', (obj, event) => {
+    if (event !== 'delete' && unschedulable(obj)) provisioner.trigger();
+    const nodeName = (obj as { spec?: { nodeName?: string } }).spec?.nodeName;
+    // A pod arriving on or leaving a node restarts that node's consolidateAfter clock.
+    if (nodeName && (event === 'add' || event === 'delete')) disruption.podEvent(nodeName);
+  }, { name: 'Pod', resyncMs: RESYNC_MS });
+  watched.pods = pods;
 
-  const queues = [nodeClassQueue, nodeClaimQueue, nodeQueue];
-  const collections = [nodeClasses, nodeClaims, nodes];
+  const queues = [nodeClassQueue, nodeClaimQueue, nodeQueue, nodePoolQueue];
+  const collections = [nodeClasses, nodeClaims, nodes, nodePools, pods];
   return {
     nodeClaims,
+    provisioner,
+    disruption,
     idle: async () => {
       await Promise.all(queues.map((q) => q.idle()));
     },
     stop: async () => {
+      await provisioner.close();
+      await disruption.stop();
       for (const c of collections) await c.stop();
       for (const q of queues) await q.close();
     },

@@ -64,7 +64,8 @@ export const TolerationSchema = z.object({
 });
 export type Toleration = z.output<typeof TolerationSchema>;
 
-const ContainerSchema = z.object({
+// Loose: the planner reads fields we do not model (ports for hostPort checks).
+const ContainerSchema = z.looseObject({
   name: z.string(),
   resources: z
     .object({
@@ -78,7 +79,8 @@ export const PodSchema = z.object({
   apiVersion: z.literal('v1').optional(),
   kind: z.literal('Pod').optional(),
   metadata: ObjectMetaSchema,
-  spec: z.object({
+  // Loose: the planner reads topologySpreadConstraints and volumes, which we do not model field by field.
+  spec: z.looseObject({
     nodeName: z.string().optional(),
     nodeSelector: z.record(z.string(), z.string()).optional(),
     affinity: z

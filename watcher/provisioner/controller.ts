@@ -1,0 +1,200 @@
+// The provisioner: Karpenter's provisioning job for NodePools of a
+// ScalewayNodeClass. Unschedulable pods are batched, planned against the live
+// catalog, the existing nodes and the NodeClaims still launching, and become
+// NodeClaims (which the provisioning workflows then fulfil). Pods are told
+// where they will go, or why nothing can run them.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubeRest } from '../../kube/rest.ts';
+import { isAlreadyExists } from '../../kube/rest.ts';
+import { parsePod, parseNode, isPodUnschedulable, type Pod } from '../../kube/api/core.ts';
+import { parseNodeClaim, parseNodePool, parseScalewayNodeClass, isScalewayNodeClassRef, type NodeClaim, type ScalewayNodeClass } from '../../kube/api/schemas.ts';
+import { isConditionTrue } from '../../kube/api/conditions.ts';
+import { CONDITION, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, NODECLAIM_GVR, NODEPOOL_GVR } from '../../kube/api/constants.ts';
+import { clusterPath, recordEvent, type EventTarget } from '../../kube/objects.ts';
+import type { CatalogCache } from '../../scaleway/caches.ts';
+import type { ServerTypeOffer } from '../../scaleway/cloud.ts';
+import { instanceCapacity, SCALEWAY_ZONES } from '../../scaleway/instance-types.ts';
+import { rootVolumeOf } from '../../activities/root-volume.ts';
+import { poolResources } from '../nodepool-status.ts';
+import { existingFromNode, existingFromNodeClaim, plan, type Plan, type PlanNodePool } from './planner.ts';
+import { Batcher } from './batcher.ts';
+
+/** The pods a launching NodeClaim was made for: while it launches they are its, not new work. */
+export const ANNOTATION_NOMINATED_PODS = 'karpenter.scaleway.com/nominated-pods';
+
+export interface ProvisionerSources {
+  pods(): readonly KubernetesObject[];
+  nodes(): readonly KubernetesObject[];
+  nodeClaims(): readonly KubernetesObject[];
+  nodePools(): readonly KubernetesObject[];
+  nodeClasses(): readonly KubernetesObject[];
+}
+
+export interface ProvisionerOptions {
+  kube: KubeRest;
+  catalog: CatalogCache;
+  sources: ProvisionerSources;
+  batchIdleMs?: number;
+  batchMaxMs?: number;
+  /** Called after each planning round (benchmarks, tests). */
+  onPlanned?: (plan: Plan, createdNodeClaims: string[]) => void;
+}
+
+const podKey = (p: { namespace: string; name: string }): string => `${p.namespace}/${p.name}`;
+const podTarget = (p: { namespace: string; name: string; uid?: string | undefined }): EventTarget => ({ apiVersion: 'v1', kind: 'Pod', name: p.name, namespace: p.namespace, uid: p.uid });
+
+function safeParse<T>(parse: (o: unknown) => T, raw: unknown): T | undefined {
+  try {
+    return parse(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A NodeClaim whose node is not there yet: its nominated pods are spoken for. */
+function launching(nc: NodeClaim): boolean {
+  return !nc.metadata.deletionTimestamp && !isConditionTrue(nc.status.conditions, CONDITION.Initialized);
+}
+
+/** Capacity a NodeClaim holds against its pool's limits: its status, or its cheapest type's while it launches. */
+function claimedCapacity(nc: NodeClaim, offers: readonly ServerTypeOffer[], rootVolumeBytes: number): Record<string, string> {
+  if (nc.status.capacity) return nc.status.capacity;
+  const types = nc.spec.requirements.find((r) => r.key === LABEL_INSTANCE_TYPE && r.operator === 'In')?.values ?? [];
+  const offer = offers.find((o) => o.commercialType === types[0]);
+  if (!offer) return {};
+  const c = instanceCapacity(offer, rootVolumeBytes);
+  return { cpu: String(c.cpu), memory: String(c.memory), 'nvidia.com/gpu': String(c.gpu) };
+}
+
+export interface Provisioner {
+  /** A pod went pending, or capacity went away: plan soon (batched). */
+  trigger(): void;
+  /** Plans now, once (tests and benchmarks). */
+  provisionOnce(): Promise<Plan | undefined>;
+  close(): Promise<void>;
+}
+
+export function createProvisioner(options: ProvisionerOptions): Provisioner {
+  const { kube, sources } = options;
+  // Events already told, so a pod pending for an hour is not told the same thing every second.
+  const told = new Map<string, string>();
+  const tell = async (key: string, target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> => {
+    if (told.get(key) === `${reason}:${message}`) return;
+    told.set(key, `${reason}:${message}`);
+    await recordEvent(kube, target, type, reason, message);
+  };
+
+  const provisionOnce = async (): Promise<Plan | undefined> => {
+    const allPods = sources.pods().flatMap((raw) => safeParse(parsePod, raw) ?? []);
+    const nodeClaims = sources.nodeClaims().flatMap((raw) => safeParse(parseNodeClaim, raw) ?? []);
+    const spokenFor = new Set<string>();
+    for (const nc of nodeClaims) {
+      if (!launching(nc)) continue;
+      for (const key of (nc.metadata.annotations?.[ANNOTATION_NOMINATED_PODS] ?? '').split(',')) if (key) spokenFor.add(key);
+    }
+    const pending = allPods.filter((p) => !p.spec.nodeName && !p.metadata.deletionTimestamp && isPodUnschedulable(p));
+    const pods = pending.filter((p) => !spokenFor.has(podKey({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name })));
+    if (pods.length === 0) return undefined;
+
+    const nodeClasses = new Map<string, ScalewayNodeClass>();
+    for (const raw of sources.nodeClasses()) {
+      const nc = safeParse(parseScalewayNodeClass, raw);
+      if (nc) nodeClasses.set(nc.metadata.name, nc);
+    }
+    const pools = sources.nodePools().flatMap((raw) => safeParse(parseNodePool, raw) ?? []).filter((p) => isScalewayNodeClassRef(p.spec.template.spec.nodeClassRef) && !p.metadata.deletionTimestamp);
+    const zones = new Set<string>();
+    for (const pool of pools) for (const z of nodeClasses.get(pool.spec.template.spec.nodeClassRef.name)?.spec.zones ?? SCALEWAY_ZONES) zones.add(z);
+    const offers = (await Promise.all([...zones].map((z) => options.catalog.offers(z)))).flat();
+
+    const planPools: PlanNodePool[] = [];
+    for (const pool of pools) {
+      const nodeClass = nodeClasses.get(pool.spec.template.spec.nodeClassRef.name);
+      // A NodeClass that is not Ready makes nothing; its pods are told so below by the planner's absence of a pool.
+      if (!nodeClass || !isConditionTrue(nodeClass.status.conditions, CONDITION.Ready)) continue;
+      const rootVolumeBytes = rootVolumeOf(nodeClass).sizeBytes;
+      const claims = nodeClaims.filter((nc) => nc.metadata.labels?.[LABEL_NODEPOOL] === pool.metadata.name && !nc.metadata.deletionTimestamp);
+      const usage = poolResources(claims.map((nc) => ({ ...nc, status: { ...nc.status, capacity: claimedCapacity(nc, offers, rootVolumeBytes) } })));
+      planPools.push({
+        nodePool: pool,
+        zones: nodeClass.spec.zones ?? [...SCALEWAY_ZONES],
+        rootVolumeBytes,
+        maxPods: nodeClass.spec.kubelet?.maxPods,
+        usage,
+      });
+    }
+
+    const nodes = sources.nodes().flatMap((raw) => safeParse(parseNode, raw) ?? []).filter((n) => !n.metadata.deletionTimestamp);
+    const bound = new Map<string, Pod[]>();
+    for (const p of allPods) if (p.spec.nodeName && !['Succeeded', 'Failed'].includes(p.status.phase ?? '')) bound.set(p.spec.nodeName, [...(bound.get(p.spec.nodeName) ?? []), p]);
+    const nodeNames = new Set(nodes.map((n) => n.metadata.name));
+    const existing = [
+      ...nodes.map((n) => existingFromNode(n, bound.get(n.metadata.name) ?? [])),
+      ...nodeClaims.filter((nc) => launching(nc) && !(nc.status.nodeName && nodeNames.has(nc.status.nodeName))).map((nc) => {
+        const nodeClass = nodeClasses.get(nc.spec.nodeClassRef.name);
+        return existingFromNodeClaim(nc, { offers, rootVolumeBytes: nodeClass ? rootVolumeOf(nodeClass).sizeBytes : 0, maxPods: nodeClass?.spec.kubelet?.maxPods });
+      }),
+    ];
+
+    const result = plan({ pods, nodePools: planPools, offers, existing });
+    const created: string[] = [];
+    for (const planned of result.nodeClaims) {
+      const pool = pools.find((p) => p.metadata.name === planned.nodePool);
+      if (!pool) continue;
+      const template = pool.spec.template.spec;
+      try {
+        await kube.post(clusterPath(NODECLAIM_GVR), {
+          apiVersion: NODECLAIM_GVR.apiVersion,
+          kind: NODECLAIM_GVR.kind,
+          metadata: {
+            name: planned.name,
+            labels: { ...planned.labels, [LABEL_NODEPOOL]: planned.nodePool },
+            annotations: {
+              ...pool.spec.template.metadata.annotations,
+              [ANNOTATION_NOMINATED_PODS]: planned.pods.map(podKey).join(','),
+              'karpenter.scaleway.com/planned-offering': `${planned.offering.commercialType}@${planned.offering.zone} €${planned.hourlyPriceEur}/h`,
+            },
+            ownerReferences: [{ apiVersion: NODEPOOL_GVR.apiVersion, kind: NODEPOOL_GVR.kind, name: pool.metadata.name, uid: pool.metadata.uid ?? '', blockOwnerDeletion: true }],
+          },
+          spec: {
+            nodeClassRef: template.nodeClassRef,
+            requirements: planned.requirements,
+            resources: planned.resources,
+            taints: planned.taints,
+            startupTaints: planned.startupTaints,
+            expireAfter: template.expireAfter,
+            ...(template.terminationGracePeriod ? { terminationGracePeriod: template.terminationGracePeriod } : {}),
+          },
+        });
+        created.push(planned.name);
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+      }
+    }
+    for (const n of result.nominations) {
+      const pod = pending.find((p) => p.metadata.name === n.pod.name && (p.metadata.namespace ?? 'default') === n.pod.namespace);
+      await tell(podKey(n.pod), podTarget({ ...n.pod, uid: pod?.metadata.uid }), 'Normal', 'Nominated', `Pod should schedule on: ${n.kind === 'Node' ? 'node' : 'nodeclaim'}/${n.name}`);
+    }
+    for (const e of result.podErrors) {
+      await tell(podKey(e.pod), podTarget(e.pod), 'Warning', 'FailedScheduling', `Failed to schedule pod, ${e.reason}`);
+    }
+    for (const e of result.limitEvents) {
+      await tell(`pool/${e.nodePool}`, { apiVersion: NODEPOOL_GVR.apiVersion, kind: NODEPOOL_GVR.kind, name: e.nodePool }, 'Warning', 'LimitReached', e.message);
+    }
+    if (planPools.length === 0 && pools.length > 0) {
+      for (const p of pods) await tell(podKey({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }), podTarget({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name, uid: p.metadata.uid }), 'Warning', 'FailedScheduling', 'Failed to schedule pod, no NodePool has a Ready ScalewayNodeClass');
+    }
+    options.onPlanned?.(result, created);
+    return result;
+  };
+
+  const batcher = new Batcher(async () => {
+    await provisionOnce();
+  }, options.batchIdleMs, options.batchMaxMs);
+
+  return {
+    trigger: () => batcher.trigger(),
+    provisionOnce,
+    close: () => batcher.close(),
+  };
+}
+
