@@ -38,7 +38,8 @@ import { startTemporalDevServer, type TemporalDevServer } from './temporal-dev-s
 
 export const EXAMPLES_DIR = fileURLToPath(new URL('../examples/', import.meta.url));
 /** What the sandbox and the demo apply, in order: the class first, then the claim that uses it. */
-export const DEFAULT_EXAMPLES = ['scalewaynodeclass.yaml', 'nodeclaim-l4.yaml'] as const;
+// The seed tutorial: a NodeClass, the GPU NodePool, and a pod asking for one L4 GPU (the provisioner makes its NodeClaim).
+export const DEFAULT_EXAMPLES = ['scalewaynodeclass.yaml', 'nodepool-gpu.yaml', 'pod-gpu-l4.yaml'] as const;
 
 const KNOWN_GVRS: readonly GroupVersionResource[] = [SCALEWAY_NODECLASS_GVR, NODECLAIM_GVR, NODEPOOL_GVR];
 
@@ -71,11 +72,13 @@ export async function applyExample(kube: KubeRest, file: string): Promise<{ obje
   const results: { object: KubeObject; created: boolean }[] = [];
   for (const object of loadExample(file)) {
     const gvr = KNOWN_GVRS.find((g) => g.apiVersion === object.apiVersion && g.kind === object.kind);
-    if (!gvr) throw new Error(`${file}: the sandbox applies ${KNOWN_GVRS.map((g) => g.kind).join(', ')}, not ${object.apiVersion} ${object.kind}`);
+    const isPod = object.apiVersion === 'v1' && object.kind === 'Pod';
+    if (!gvr && !isPod) throw new Error(`${file}: the sandbox applies Pods and ${KNOWN_GVRS.map((g) => g.kind).join(', ')}, not ${object.apiVersion} ${object.kind}`);
+    const path = gvr ? clusterPath(gvr) : `/api/v1/namespaces/${(object.metadata as { namespace?: string }).namespace ?? 'default'}/pods`;
     // With kubectl's last-applied annotation, as `kubectl apply` would set it: a later `kubectl apply -f` of the same file patches cleanly.
     const annotations = { ...((object.metadata as { annotations?: Record<string, string> }).annotations ?? {}), 'kubectl.kubernetes.io/last-applied-configuration': `${JSON.stringify(object)}\n` };
     try {
-      await kube.post(clusterPath(gvr), { ...object, metadata: { ...object.metadata, annotations } });
+      await kube.post(path, { ...object, metadata: { ...object.metadata, annotations } });
       results.push({ object, created: true });
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
@@ -312,7 +315,9 @@ async function demo(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const claimName = loadExample('nodeclaim-l4.yaml')[0]?.metadata.name ?? 'gpu-l4';
+  const podName = loadExample('pod-gpu-l4.yaml')[0]?.metadata.name ?? 'gpu-test';
+  const poolName = loadExample('nodepool-gpu.yaml')[0]?.metadata.name ?? 'scaleway-gpu';
+  let claimName = '(not created yet)';
   try {
     say(`state and logs in ${dir}`);
     say(`starting the control plane, the Temporal dev server and the Scaleway simulator (recorded latencies x${timeScale})`);
@@ -343,13 +348,28 @@ async function demo(): Promise<number> {
     stops.push(() => running.stop());
     follower = followNodeClaims(product.kube, { uiUrl: tds.uiUrl, namespace: tds.namespace, print: (line) => say(line), intervalMs: 100 });
 
+    let podPostedAt = Date.now();
     for (const file of DEFAULT_EXAMPLES) {
       const postedAt = Date.now();
       for (const { object } of await applyExample(product.kube, file)) {
         say(`applied examples/${file}: ${object.kind} ${object.metadata.name}`);
-        if (object.kind === NODECLAIM_GVR.kind) follower.created(object.metadata.name, postedAt);
+        if (object.kind === 'Pod') podPostedAt = postedAt;
       }
     }
+    // The provisioner turns the pending pod into a NodeClaim of the pool: follow that one.
+    const kube = product.kube;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const list = await kube.get<{ items: { metadata: { name: string } }[] }>(`${clusterPath(NODECLAIM_GVR)}?labelSelector=${encodeURIComponent(`karpenter.sh/nodepool=${poolName}`)}`);
+      if (list.items[0]) {
+        claimName = list.items[0].metadata.name;
+        break;
+      }
+      if (Date.now() > deadline || interrupted) throw new Error(`no NodeClaim of NodePool ${poolName} was made for pod ${podName}`);
+      await sleep(100);
+    }
+    say(`the provisioner made NodeClaim ${claimName} for pod ${podName} (${seconds(Date.now() - podPostedAt)} after the pod)`);
+    follower.created(claimName, podPostedAt);
 
     const p = await Promise.race([
       follower.untilReady(claimName, timeoutMs),
@@ -358,13 +378,24 @@ async function demo(): Promise<number> {
         throw new Error('interrupted');
       })(),
     ]);
+    let podRunningAt: number | undefined;
+    while (Date.now() < deadline && !interrupted) {
+      const pod = await kube.get<{ spec: { nodeName?: string }; status: { phase?: string } }>(`/api/v1/namespaces/default/pods/${podName}`);
+      if (pod.status.phase === 'Running' && pod.spec.nodeName) {
+        podRunningAt = Date.now();
+        break;
+      }
+      await sleep(100);
+    }
+    if (podRunningAt === undefined) throw new Error(`pod ${podName} did not run on the new node`);
     const calls = countCalls(simulator);
     out();
-    out(`scw-karpenter demo: NodeClaim ${claimName} is Ready`);
+    out(`scw-karpenter demo: pod ${podName} runs on NodeClaim ${claimName}, which is Ready`);
     for (const type of CONDITION_ORDER) {
       const at = p.trueAt.get(type);
       out(`  time to ${`${type}`.padEnd(12)} ${at === undefined ? '-' : seconds(at - p.since)}`);
     }
+    out(`  time to pod Running  ${seconds(podRunningAt - p.since)}`);
     out(`  instance type        ${p.instanceType ?? '?'}`);
     out(`  zone                 ${p.zone ?? '?'}`);
     out(`  providerID           ${p.providerID ?? '?'}`);

@@ -2,9 +2,9 @@
 // server with its Web UI, a real control plane (etcd, kube-apiserver,
 // kube-controller-manager, kube-scheduler) and the Scaleway API simulator, all
 // on loopback, and scw-karpenter itself on them (worker, watcher, a simulated
-// kubelet). It applies the ScalewayNodeClass and the L4 NodeClaim of examples/
-// and prints each NodeClaim's progress, with the link to its workflow in the
-// Web UI, until Ctrl-C.
+// kubelet). It applies the seed tutorial of examples/ (a NodeClass, the GPU
+// NodePool, a pod asking for an L4) and prints each NodeClaim's progress, with
+// the link to its workflow in the Web UI, until Ctrl-C.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,7 +27,7 @@ const { values: flags } = parseArgs({
     'time-scale': { type: 'string', default: '0.25' },
     /** Stop once everything is up (a check of the sandbox itself); applies no examples. */
     'exit-when-ready': { type: 'boolean', default: false },
-    /** Apply examples/scalewaynodeclass.yaml and examples/nodeclaim-l4.yaml once up (--no-examples: don't). */
+    /** Apply the seed tutorial from examples/ (NodeClass, NodePool, GPU pod) once up (--no-examples: don't). */
     examples: { type: 'boolean', default: true },
   },
   allowNegative: true,
@@ -127,7 +127,7 @@ try {
   Scaleway API      ${simulator.url}   (simulator, recorded latencies x${timeScale})
   env for a shell   source ${join(dir, 'env')}
   kubectl           ${kubectl} --kubeconfig ${controlPlane.kubeconfig} get nodeclaims,nodes
-  examples          ${kubectl} --kubeconfig ${controlPlane.kubeconfig} apply -f examples/nodeclaim-h100-sxm.yaml
+  examples          ${kubectl} --kubeconfig ${controlPlane.kubeconfig} apply -f examples/nodeclaim-h100-sxm.yaml   (a NodeClaim without a pod)
 `);
   if (flags['exit-when-ready']) await shutdown(0);
 

@@ -1,7 +1,8 @@
 // `npm run demo` end to end, as a newcomer runs it: a child process that starts
-// the whole sandbox in a temp folder, applies examples/scalewaynodeclass.yaml
-// and examples/nodeclaim-l4.yaml through the apiserver (so the CRDs in
-// deploy/crds accept them), waits for Ready and prints a summary.
+// the whole sandbox in a temp folder, applies examples/scalewaynodeclass.yaml,
+// nodepool-gpu.yaml and the seed's GPU pod through the apiserver (so the CRDs
+// in deploy/crds accept them); the provisioner makes the pod's NodeClaim, the
+// demo waits for it to be Ready and the pod to run, and prints a summary.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ const MAX_SCALEWAY_CALLS = 60;
 
 describe('npm run demo', () => {
   it('the example YAMLs parse into Kubernetes objects', () => {
-    for (const file of ['scalewaynodeclass.yaml', 'nodeclaim-l4.yaml', 'nodeclaim-h100-sxm.yaml']) {
+    for (const file of ['scalewaynodeclass.yaml', 'nodepool-gpu.yaml', 'pod-gpu-l4.yaml', 'nodeclaim-l4.yaml', 'nodeclaim-h100-sxm.yaml']) {
       const docs = parseAllDocuments(readFileSync(new URL(`../../examples/${file}`, import.meta.url), 'utf8'));
       assert.equal(docs.length, 1, file);
       const doc = docs[0];
@@ -38,7 +39,7 @@ describe('npm run demo', () => {
     }
   });
 
-  it('brings the example L4 NodeClaim to Ready and prints the summary', () => {
+  it("runs the seed's GPU pod on an L4 node made for it and prints the summary", () => {
     const run = spawnSync('npm', ['run', 'demo', '--', '--time-scale', '0.02'], { cwd: repoRoot, encoding: 'utf8', timeout: 240_000 });
     const output = `${run.stdout}\n${run.stderr}`;
     assert.equal(run.error, undefined, `could not run npm run demo: ${String(run.error)}`);
@@ -46,12 +47,17 @@ describe('npm run demo', () => {
 
     // The examples were accepted by the apiserver (the demo applied them).
     assert.match(output, /applied examples\/scalewaynodeclass\.yaml: ScalewayNodeClass gpu/);
-    assert.match(output, /applied examples\/nodeclaim-l4\.yaml: NodeClaim gpu-l4/);
+    assert.match(output, /applied examples\/nodepool-gpu\.yaml: NodePool scaleway-gpu/);
+    assert.match(output, /applied examples\/pod-gpu-l4\.yaml: Pod gpu-test/);
+    const made = /the provisioner made NodeClaim (scaleway-gpu-[a-z0-9-]+) for pod gpu-test/.exec(output);
+    assert.ok(made, 'the provisioner made a NodeClaim of the pool for the pod');
+    const claim = made[1] ?? '';
     // Progress lines as the conditions change.
-    assert.match(output, /gpu-l4: Launched=True /);
-    assert.match(output, /gpu-l4: Ready=True /);
+    assert.match(output, new RegExp(`${claim}: Launched=True `));
+    assert.match(output, new RegExp(`${claim}: Ready=True `));
 
-    assert.match(output, /NodeClaim gpu-l4 is Ready/);
+    assert.match(output, new RegExp(`pod gpu-test runs on NodeClaim ${claim}, which is Ready`));
+    assert.match(output, /time to pod Running +\d+\.\d s/);
     for (const type of ['Launched', 'Registered', 'Initialized', 'Ready']) assert.match(output, new RegExp(`time to ${type} +\\d+\\.\\d s`), type);
     assert.match(output, /instance type +L4-1-24G\n/);
     assert.match(output, /zone +fr-par-2\n/);
@@ -63,6 +69,6 @@ describe('npm run demo', () => {
     assert.ok(total > 0 && total <= MAX_SCALEWAY_CALLS, `${total} Scaleway calls, expected 1..${MAX_SCALEWAY_CALLS}`);
     assert.match(output, / 1 +createServer\n/, 'exactly one server created');
 
-    assert.match(output, /Temporal Web UI +http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/provision%2Fgpu-l4%2F[0-9a-f-]{36}\n/);
+    assert.match(output, new RegExp(`Temporal Web UI +http://127\\.0\\.0\\.1:\\d+/namespaces/default/workflows/provision%2F${claim}%2F[0-9a-f-]{36}\n`));
   });
 });
