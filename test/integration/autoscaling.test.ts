@@ -76,6 +76,38 @@ describe('autoscaling: pending pods in, cost-optimal NodeClaims out, empty nodes
     await eventually('the burst nodes removed', async () => ((await claimsOf('scaleway-gpu')).length === 0 ? true : undefined), 90_000);
   });
 
+  it('makes separate NodeClaims for pods pinned to L40S and to L4', async () => {
+    await kube().post('/api/v1/namespaces/default/pods', pod('pin-l40s', '1', { 'karpenter.scaleway.com/instance-gpu-name': 'l40s' }));
+    await kube().post('/api/v1/namespaces/default/pods', pod('pin-l4', '1', { 'karpenter.sh/instance-type': 'l4' }));
+    const nodes = await eventually('both pinned pods Running', async () => {
+      const pods = await Promise.all(['pin-l40s', 'pin-l4'].map((n) => kube().get<PodStatus>(`/api/v1/namespaces/default/pods/${n}`)));
+      return pods.every((p) => p.status.phase === 'Running') ? pods.map((p) => p.spec.nodeName ?? '') : undefined;
+    }, 120_000);
+    assert.notEqual(nodes[0], nodes[1], 'two nodes');
+    const claims = await claimsOf('scaleway-gpu');
+    const gpuOf = (node: string): string | undefined => claims.find((c) => c.status.nodeName === node)?.metadata.labels?.['karpenter.scaleway.com/instance-gpu-name'];
+    assert.equal(gpuOf(nodes[0] ?? ''), 'l40s');
+    assert.equal(gpuOf(nodes[1] ?? ''), 'l4');
+    for (const n of ['pin-l40s', 'pin-l4']) await kube().delete(`/api/v1/namespaces/default/pods/${n}`, { gracePeriodSeconds: 0 });
+    await eventually('the pinned nodes removed', async () => ((await claimsOf('scaleway-gpu')).length === 0 ? true : undefined), 90_000);
+  });
+
+  it('keeps an empty node annotated karpenter.sh/do-not-disrupt, and removes it once the annotation goes', async () => {
+    await kube().post('/api/v1/namespaces/default/pods', pod('held', '1', { 'karpenter.scaleway.com/instance-gpu-name': 'l4' }));
+    const nodeName = await eventually('held Running', async () => {
+      const p = await kube().get<PodStatus>('/api/v1/namespaces/default/pods/held');
+      return p.status.phase === 'Running' ? p.spec.nodeName : undefined;
+    }, 120_000);
+    await kube().patch(`/api/v1/nodes/${nodeName}`, { metadata: { annotations: { 'karpenter.sh/do-not-disrupt': 'true' } } });
+    await kube().delete('/api/v1/namespaces/default/pods/held', { gracePeriodSeconds: 0 });
+    await new Promise((r) => setTimeout(r, 9_000)); // consolidateAfter (5 s) and then some
+    assert.equal((await claimsOf('scaleway-gpu')).length, 1, 'the node is held');
+    const [held] = await claimsOf('scaleway-gpu');
+    assert.ok((await eventsOf('NodeClaim', held?.metadata.name ?? '')).some((e) => e.reason === 'DisruptionBlocked' && /do-not-disrupt/.test(e.message)), 'the hold is told on the NodeClaim');
+    await kube().patch(`/api/v1/nodes/${nodeName}`, { metadata: { annotations: { 'karpenter.sh/do-not-disrupt': null } } });
+    await eventually('the node removed once released', async () => ((await claimsOf('scaleway-gpu')).length === 0 ? true : undefined), 90_000);
+  });
+
   it('stops at the NodePool limit: the pod over it stays pending with an Event, nothing past the limit', async () => {
     // The example pool allows 8 GPUs: two 4-GPU pods fit, the third does not.
     const big = (name: string): Record<string, unknown> => pod(name, '4', { 'karpenter.scaleway.com/instance-gpu-name': 'l4' });
