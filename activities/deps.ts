@@ -1,13 +1,14 @@
 // What the activities run against, built once per worker process.
 import type { Client } from '@temporalio/client';
 import type { ScalewayCloud } from '../scaleway/cloud.ts';
-import type { CatalogCache, UnavailableOfferings } from '../scaleway/caches.ts';
+import type { CatalogCache, ImageCache, UnavailableOfferings } from '../scaleway/caches.ts';
 import type { KubeRest } from '../kube/rest.ts';
 
 export interface ActivityDeps {
   cloud: ScalewayCloud;
   kube: KubeRest;
   catalog: CatalogCache;
+  images: ImageCache;
   unavailable: UnavailableOfferings;
   /** Tags every resource, so garbage collection can tell this cluster's servers from any other's. */
   clusterName: string;

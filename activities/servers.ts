@@ -45,7 +45,7 @@ export function createServerActivity(deps: ActivityDeps) {
 
     const imageId = spec.image && isUuid(spec.image)
       ? spec.image
-      : (await deps.cloud.resolveImage(offering.zone, spec.image ?? (offering.gpuCount > 0 ? DEFAULT_GPU_IMAGE_LABEL : DEFAULT_IMAGE_LABEL), offering.commercialType, rootVolume.type)).id;
+      : (await deps.images.resolve(offering.zone, spec.image ?? (offering.gpuCount > 0 ? DEFAULT_GPU_IMAGE_LABEL : DEFAULT_IMAGE_LABEL), offering.commercialType, rootVolume.type)).id;
 
     // The seed's log line, kept for users who grep for it.
     log.info(`creating scaleway instance with cloud-init ${JSON.stringify({ commercialType: offering.commercialType })}`, { nodeClaim: ref.name, zone: offering.zone });
@@ -91,6 +91,8 @@ export function waitForServerRunningActivity(deps: ActivityDeps) {
     const { zone, serverId } = input.server;
     const ctx = Context.current();
     let shown = '';
+    // A GPU server takes about 18 s from poweron to running: back off from the poll interval to four times it.
+    let wait = deps.pollIntervalMs;
     for (;;) {
       const server = await deps.cloud.getServer(zone, serverId);
       if (!server) throw invalidInput('ServerNotFound', `server ${serverId} in ${zone} disappeared while starting`);
@@ -105,7 +107,8 @@ export function waitForServerRunningActivity(deps: ActivityDeps) {
         if (nodeClaim) await setNodeClaimCondition(deps.kube, nodeClaim, { type: CONDITION.Launched, status: 'Unknown', reason: REASON.Launching, message: progress }, deps.now());
         shown = progress;
       }
-      await ctx.sleep(deps.pollIntervalMs);
+      await ctx.sleep(wait);
+      wait = Math.min(wait * 1.5, deps.pollIntervalMs * 4);
     }
   });
 }

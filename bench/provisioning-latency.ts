@@ -500,6 +500,13 @@ function report(results: BurstResult[], failures: string[]): string {
 
 const results: BurstResult[] = [];
 const failures: string[] = [];
+// Ctrl-C or a kill: exit through process.exit so sandbox/processes.ts stops the stack's child processes.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`[bench] ${signal}: stopping; bursts finished so far are in bench/results/provisioning-latency.md`);
+    process.exit(130);
+  });
+}
 for (const n of bursts) {
   try {
     const r = await runBurst(n);

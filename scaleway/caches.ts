@@ -16,6 +16,13 @@ export const CATALOG_TTL_MS = 60_000;
  */
 export const UNAVAILABLE_OFFERING_TTL_MS = 3 * 60_000;
 
+/**
+ * Marketplace images change when Scaleway publishes a new build, a few times a
+ * month: ten minutes saves a lookup per server in a burst and still picks up a
+ * new build the same hour.
+ */
+export const IMAGE_TTL_MS = 10 * 60_000;
+
 type Clock = () => number;
 
 export class CatalogCache {
@@ -58,5 +65,23 @@ export class UnavailableOfferings {
       return undefined;
     }
     return entry.reason;
+  }
+}
+
+export class ImageCache {
+  private readonly entries = new Map<string, { at: number; image: Promise<{ id: string; label: string }> }>();
+  constructor(private readonly cloud: ScalewayCloud, private readonly now: Clock = Date.now, private readonly ttlMs = IMAGE_TTL_MS) {}
+
+  /** The image of a label for a zone and commercial type, resolved at most once per TTL. */
+  resolve(zone: string, label: string, commercialType: string | undefined, rootVolumeType: 'sbs_volume' | 'l_ssd'): Promise<{ id: string; label: string }> {
+    const key = `${zone}/${label}/${commercialType ?? '*'}/${rootVolumeType}`;
+    const hit = this.entries.get(key);
+    if (hit && this.now() - hit.at < this.ttlMs) return hit.image;
+    const image = this.cloud.resolveImage(zone, label, commercialType, rootVolumeType);
+    this.entries.set(key, { at: this.now(), image });
+    image.catch(() => {
+      if (this.entries.get(key)?.image === image) this.entries.delete(key);
+    });
+    return image;
   }
 }

@@ -58,16 +58,18 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     pods?: WatchedCollection<KubernetesObject>;
   } = {};
   const catalog = new CatalogCache(options.cloud);
+  // What the provisioner and the disruption loop read: the watched caches, as they are now.
+  const sources = {
+    pods: () => watched.pods?.list() ?? [],
+    nodes: () => watched.nodes?.list() ?? [],
+    nodeClaims: () => watched.nodeClaims?.list() ?? [],
+    nodePools: () => watched.nodePools?.list() ?? [],
+    nodeClasses: () => watched.nodeClasses?.list() ?? [],
+  };
   const provisioner = createProvisioner({
     kube,
     catalog,
-    sources: {
-      pods: () => watched.pods?.list() ?? [],
-      nodes: () => watched.nodes?.list() ?? [],
-      nodeClaims: () => watched.nodeClaims?.list() ?? [],
-      nodePools: () => watched.nodePools?.list() ?? [],
-      nodeClasses: () => watched.nodeClasses?.list() ?? [],
-    },
+    sources,
     ...(options.batchIdleMs !== undefined ? { batchIdleMs: options.batchIdleMs } : {}),
     ...(options.batchMaxMs !== undefined ? { batchMaxMs: options.batchMaxMs } : {}),
   });
@@ -120,12 +122,7 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
   const disruption = startDisruptionController({
     kube,
     catalog,
-    sources: {
-      pods: () => watched.pods?.list() ?? [],
-      nodes: () => watched.nodes?.list() ?? [],
-      nodeClaims: () => watched.nodeClaims?.list() ?? [],
-      nodePools: () => watched.nodePools?.list() ?? [],
-    },
+    sources,
     zones: () => {
       const zones = new Set<string>();
       for (const raw of watched.nodeClasses?.list() ?? []) for (const z of (raw as { spec?: { zones?: string[] } }).spec?.zones ?? SCALEWAY_ZONES) zones.add(z);

@@ -6,7 +6,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { createActivities } from '../activities/index.ts';
 import type { ActivityDeps } from '../activities/deps.ts';
-import { CatalogCache, UnavailableOfferings } from '../scaleway/caches.ts';
+import { CatalogCache, ImageCache, UnavailableOfferings } from '../scaleway/caches.ts';
 import type { ScalewayCloud } from '../scaleway/cloud.ts';
 import type { KubeRest } from '../kube/rest.ts';
 import { TASK_QUEUE } from '../workflows/ids.ts';
@@ -44,6 +44,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     cloud: options.cloud,
     kube: options.kube,
     catalog: new CatalogCache(options.cloud),
+    images: new ImageCache(options.cloud),
     unavailable: new UnavailableOfferings(),
     clusterName: options.clusterName,
     temporal: client,

@@ -1,9 +1,10 @@
 // Instance choice on the recorded Scaleway catalog: labels, capacity,
 // allocatable (Karpenter's kube-reserved formula) and offering ranking.
 // Expected values are derived in the test from the catalog facts.
+import { toOffer } from './planner-fixtures.ts';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadCatalog, type ServerTypeOffer as CatalogOffer } from '../../scaleway/catalog/catalog.ts';
+import { loadCatalog } from '../../scaleway/catalog/catalog.ts';
 import type { ServerTypeOffer } from '../../scaleway/cloud.ts';
 import {
   fits,
@@ -25,25 +26,6 @@ const MiB = 2 ** 20;
 const ROOT = 20_000_000_000;
 const NONE: ResourceAmounts = { cpu: 0, memory: 0, gpu: 0, pods: 0, ephemeralStorage: 0 };
 
-/** The cloud adapter's view of a recorded catalog entry. */
-function toOffer(o: CatalogOffer, overrides: Partial<ServerTypeOffer> = {}): ServerTypeOffer {
-  const f = o.facts;
-  const capabilities = f.capabilities as { block_storage?: boolean } | undefined;
-  return {
-    zone: o.zone,
-    commercialType: o.commercialType,
-    hourlyPriceEur: o.hourlyPrice,
-    ncpus: f.ncpus,
-    ramBytes: f.ram,
-    arch: f.arch,
-    gpuCount: f.gpu,
-    gpu: f.gpu_info ? { name: f.gpu_info.gpu_name, manufacturer: f.gpu_info.gpu_manufacturer, memoryBytes: f.gpu_info.gpu_memory } : undefined,
-    availability: o.availability,
-    endOfService: f.end_of_service === true,
-    blockStorage: capabilities?.block_storage === true,
-    ...overrides,
-  };
-}
 
 function zoneOffers(zone: string): ServerTypeOffer[] {
   return catalog.offers(zone).map((o) => toOffer(o));

@@ -7,6 +7,7 @@ import type { Node, Pod } from '../../kube/api/core.ts';
 import type { NodeClaim } from '../../kube/api/schemas.ts';
 import { ANNOTATION_DO_NOT_DISRUPT } from '../../kube/api/constants.ts';
 import { hasDoNotDisrupt, isTerminal, podKey } from './pods.ts';
+import { matchesLabelSelector } from '../../kube/api/label-selector.ts';
 
 export type BlockerKind = 'DoNotDisrupt' | 'PodDisruptionBudget';
 
@@ -39,21 +40,7 @@ export interface PodDisruptionBudgetLike {
 
 /** metav1.LabelSelector semantics; an empty selector matches every pod, a missing one none (policy/v1). */
 export function selectorMatches(selector: LabelSelector | undefined, labels: Readonly<Record<string, string>> | undefined): boolean {
-  if (selector === undefined) return false;
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const value = l[e.key];
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case 'In': if (value === undefined || !values.includes(value)) return false; break;
-      case 'NotIn': if (value !== undefined && values.includes(value)) return false; break;
-      case 'Exists': if (value === undefined) return false; break;
-      case 'DoesNotExist': if (value !== undefined) return false; break;
-      default: return false;
-    }
-  }
-  return true;
+  return selector !== undefined && matchesLabelSelector(selector, labels);
 }
 
 function pdbKey(pdb: PodDisruptionBudgetLike): string {

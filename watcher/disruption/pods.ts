@@ -3,7 +3,6 @@
 // upstream Karpenter's pkg/utils/pod (IsReschedulable, IsActive, HasDoNotDisrupt).
 import type { Pod } from '../../kube/api/core.ts';
 import { ANNOTATION_DO_NOT_DISRUPT } from '../../kube/api/constants.ts';
-import { requestedAmounts, type ResourceAmounts } from '../../scaleway/instance-types.ts';
 
 /** The kubelet sets it on the API copy of a static pod. */
 const ANNOTATION_MIRROR_POD = 'kubernetes.io/config.mirror';
@@ -58,43 +57,8 @@ export function podKey(pod: Owned): string {
   return `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
 }
 
-function add(a: ResourceAmounts, b: ResourceAmounts): ResourceAmounts {
-  return { cpu: a.cpu + b.cpu, memory: a.memory + b.memory, gpu: a.gpu + b.gpu, pods: a.pods + b.pods, ephemeralStorage: a.ephemeralStorage + b.ephemeralStorage };
-}
-
-function max(a: ResourceAmounts, b: ResourceAmounts): ResourceAmounts {
-  return {
-    cpu: Math.max(a.cpu, b.cpu),
-    memory: Math.max(a.memory, b.memory),
-    gpu: Math.max(a.gpu, b.gpu),
-    pods: Math.max(a.pods, b.pods),
-    ephemeralStorage: Math.max(a.ephemeralStorage, b.ephemeralStorage),
-  };
-}
-
-const ZERO: ResourceAmounts = { cpu: 0, memory: 0, gpu: 0, pods: 0, ephemeralStorage: 0 };
-
-/**
- * What the scheduler reserves for the pod (its effective requests, as
- * kube-scheduler computes them): the larger of the app containers plus sidecars
- * and the peak of any init container, plus the pod overhead, and one pod slot.
- */
-export function podRequests(pod: Pick<Pod, 'spec'>): ResourceAmounts {
-  let sidecars = ZERO;
-  let initPeak = ZERO;
-  for (const c of pod.spec.initContainers) {
-    const r = requestedAmounts(c.resources.requests);
-    if (c.restartPolicy === 'Always') {
-      sidecars = add(sidecars, r);
-      initPeak = max(initPeak, sidecars);
-    } else {
-      initPeak = max(initPeak, add(sidecars, r));
-    }
-  }
-  const app = pod.spec.containers.reduce((sum, c) => add(sum, requestedAmounts(c.resources.requests)), sidecars);
-  const overhead = requestedAmounts(pod.spec.overhead);
-  return { ...add(max(app, initPeak), overhead), pods: 1 };
-}
+/** What the scheduler reserves for a pod: one rule for provisioning and disruption. */
+export { podRequests } from '../provisioner/pod-requests.ts';
 
 /** Pods grouped by the node they are bound to; unbound pods are left out. */
 export function podsByNode<P extends Pick<Pod, 'spec'>>(pods: readonly P[]): Map<string, P[]> {

@@ -8,7 +8,7 @@ import type { KubeRest } from '../../kube/rest.ts';
 import { isAlreadyExists } from '../../kube/rest.ts';
 import { parsePod, parseNode, isPodUnschedulable, type Pod } from '../../kube/api/core.ts';
 import { parseNodeClaim, parseNodePool, parseScalewayNodeClass, isScalewayNodeClassRef, type NodeClaim, type ScalewayNodeClass } from '../../kube/api/schemas.ts';
-import { isConditionTrue } from '../../kube/api/conditions.ts';
+import { findCondition, isConditionTrue } from '../../kube/api/conditions.ts';
 import { CONDITION, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, NODECLAIM_GVR, NODEPOOL_GVR } from '../../kube/api/constants.ts';
 import { clusterPath, recordEvent, type EventTarget } from '../../kube/objects.ts';
 import type { CatalogCache } from '../../scaleway/caches.ts';
@@ -51,9 +51,24 @@ function safeParse<T>(parse: (o: unknown) => T, raw: unknown): T | undefined {
   }
 }
 
-/** A NodeClaim whose node is not there yet: its nominated pods are spoken for. */
+/**
+ * After its node is initialized, how long a NodeClaim's nominated pods stay
+ * spoken for: the scheduler binds them within seconds, but until it has, a new
+ * plan must not buy capacity for them a second time.
+ */
+export const NOMINATION_GRACE_MS = 60_000;
+
+/** A NodeClaim whose node is not there yet. */
 function launching(nc: NodeClaim): boolean {
   return !nc.metadata.deletionTimestamp && !isConditionTrue(nc.status.conditions, CONDITION.Initialized);
+}
+
+/** Whether the pods nominated to this NodeClaim are still its own (launching, or initialized moments ago). */
+export function holdsNominations(nc: NodeClaim, now: number): boolean {
+  if (nc.metadata.deletionTimestamp) return false;
+  if (launching(nc)) return true;
+  const initialized = findCondition(nc.status.conditions, CONDITION.Initialized);
+  return initialized !== undefined && now - Date.parse(initialized.lastTransitionTime) < NOMINATION_GRACE_MS;
 }
 
 /** Capacity a NodeClaim holds against its pool's limits: its status, or its cheapest type's while it launches. */
@@ -64,6 +79,20 @@ function claimedCapacity(nc: NodeClaim, offers: readonly ServerTypeOffer[], root
   if (!offer) return {};
   const c = instanceCapacity(offer, rootVolumeBytes);
   return { cpu: String(c.cpu), memory: String(c.memory), 'nvidia.com/gpu': String(c.gpu) };
+}
+
+/** Writes to the apiserver at most this many at a time: a 500-pod burst is not 500 round trips in a row. */
+const WRITE_CONCURRENCY = 16;
+
+async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, items.length) }, worker));
 }
 
 export interface Provisioner {
@@ -88,8 +117,9 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     const allPods = sources.pods().flatMap((raw) => safeParse(parsePod, raw) ?? []);
     const nodeClaims = sources.nodeClaims().flatMap((raw) => safeParse(parseNodeClaim, raw) ?? []);
     const spokenFor = new Set<string>();
+    const now = Date.now();
     for (const nc of nodeClaims) {
-      if (!launching(nc)) continue;
+      if (!holdsNominations(nc, now)) continue;
       for (const key of (nc.metadata.annotations?.[ANNOTATION_NOMINATED_PODS] ?? '').split(',')) if (key) spokenFor.add(key);
     }
     const pending = allPods.filter((p) => !p.spec.nodeName && !p.metadata.deletionTimestamp && isPodUnschedulable(p));
@@ -137,9 +167,9 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
 
     const result = plan({ pods, nodePools: planPools, offers, existing });
     const created: string[] = [];
-    for (const planned of result.nodeClaims) {
+    await inParallel(result.nodeClaims, async (planned) => {
       const pool = pools.find((p) => p.metadata.name === planned.nodePool);
-      if (!pool) continue;
+      if (!pool) return;
       const template = pool.spec.template.spec;
       try {
         await kube.post(clusterPath(NODECLAIM_GVR), {
@@ -169,14 +199,11 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;
       }
-    }
-    for (const n of result.nominations) {
-      const pod = pending.find((p) => p.metadata.name === n.pod.name && (p.metadata.namespace ?? 'default') === n.pod.namespace);
-      await tell(podKey(n.pod), podTarget({ ...n.pod, uid: pod?.metadata.uid }), 'Normal', 'Nominated', `Pod should schedule on: ${n.kind === 'Node' ? 'node' : 'nodeclaim'}/${n.name}`);
-    }
-    for (const e of result.podErrors) {
-      await tell(podKey(e.pod), podTarget(e.pod), 'Warning', 'FailedScheduling', `Failed to schedule pod, ${e.reason}`);
-    }
+    });
+    const uids = new Map(pending.map((p) => [podKey({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }), p.metadata.uid]));
+    await inParallel(result.nominations, (n) =>
+      tell(podKey(n.pod), podTarget({ ...n.pod, uid: uids.get(podKey(n.pod)) }), 'Normal', 'Nominated', `Pod should schedule on: ${n.kind === 'Node' ? 'node' : 'nodeclaim'}/${n.name}`));
+    await inParallel(result.podErrors, (e) => tell(podKey(e.pod), podTarget(e.pod), 'Warning', 'FailedScheduling', `Failed to schedule pod, ${e.reason}`));
     for (const e of result.limitEvents) {
       await tell(`pool/${e.nodePool}`, { apiVersion: NODEPOOL_GVR.apiVersion, kind: NODEPOOL_GVR.kind, name: e.nodePool }, 'Warning', 'LimitReached', e.message);
     }

@@ -2,13 +2,11 @@
 // raw pod spec: hostname anti-affinity and zone topology spread (supported),
 // and everything the planner does not model yet (reported, never ignored).
 // Fields are read defensively: a parsed Pod may not carry all of them.
+import { matchesLabelSelector, type LabelSelectorLike } from '../../kube/api/label-selector.ts';
 import type { Pod } from '../../kube/api/core.ts';
 import { LABEL_HOSTNAME, LABEL_ZONE } from '../../kube/api/constants.ts';
 
-export interface LabelSelectorLike {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-}
+export type { LabelSelectorLike };
 
 export interface AntiAffinityTerm {
   namespace: string;
@@ -59,19 +57,7 @@ interface RawSpec {
 }
 
 export function matchesSelector(selector: LabelSelectorLike, labels: Readonly<Record<string, string>> | undefined): boolean {
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels?.[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const value = labels?.[e.key];
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case 'In': if (value === undefined || !values.includes(value)) return false; break;
-      case 'NotIn': if (value !== undefined && values.includes(value)) return false; break;
-      case 'Exists': if (value === undefined) return false; break;
-      case 'DoesNotExist': if (value !== undefined) return false; break;
-      default: return false;
-    }
-  }
-  return true;
+  return matchesLabelSelector(selector, labels);
 }
 
 function withLabelKeys(selector: LabelSelectorLike | undefined, keys: readonly string[] | undefined, labels: Readonly<Record<string, string>>): LabelSelectorLike {

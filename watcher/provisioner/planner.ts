@@ -12,6 +12,7 @@ import { isScalewayNodeClassRef, type NodeClaim, type NodePool } from '../../kub
 import {
   Requirement,
   Requirements,
+  restrictedLabelError,
   SCHEDULING_WELL_KNOWN_LABELS,
   type NodeSelectorRequirement,
   type NodeSelectorRequirementLike,
@@ -28,8 +29,10 @@ import {
   LABEL_NODEPOOL,
   LABEL_ZONE,
   CAPACITY_TYPE_ON_DEMAND,
-  restrictedLabelErrorFor,
-} from './plan-labels.ts';
+} from '../../kube/api/constants.ts';
+
+/** Why a NodeClaim may not carry this key (as a requirement or label), or undefined. */
+const restrictedLabelErrorFor = (key: string): string | undefined => restrictedLabelError(key, 'NodeClaim');
 import type { ServerTypeOffer } from '../../scaleway/cloud.ts';
 import { fits, instanceAllocatable, instanceCapacity, instanceLabels, labelMismatch, requestedAmounts, toResourceList, type ResourceAmounts } from '../../scaleway/instance-types.ts';
 import { canonicalGpuName } from '../../scaleway/gpu-names.ts';
