@@ -147,6 +147,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         '--service-cluster-ip-range', SERVICE_CLUSTER_IP_RANGE,
       ]);
       await startComponent('kube-scheduler', 'system:kube-scheduler', []);
+      // Pods are refused until the controller manager has made the namespace's default ServiceAccount.
+      const controllerManager = started[started.length - 2];
+      if (controllerManager) {
+        await waitUntilReady(controllerManager, 'kube-controller-manager (default ServiceAccount)', timeout, async () =>
+          (await get(`${server}/api/v1/namespaces/default/serviceaccounts/default`, pki, admin)).status === 200);
+      }
     }
 
     return { server, kubeconfig, pki, versions, processes: started, stop: stopAll };

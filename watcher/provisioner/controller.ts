@@ -9,7 +9,7 @@ import { isAlreadyExists } from '../../kube/rest.ts';
 import { parsePod, parseNode, isPodUnschedulable, type Pod } from '../../kube/api/core.ts';
 import { parseNodeClaim, parseNodePool, parseScalewayNodeClass, isScalewayNodeClassRef, type NodeClaim, type ScalewayNodeClass } from '../../kube/api/schemas.ts';
 import { findCondition, isConditionTrue } from '../../kube/api/conditions.ts';
-import { CONDITION, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, NODECLAIM_GVR, NODEPOOL_GVR } from '../../kube/api/constants.ts';
+import { CONDITION, FINALIZER_TERMINATION, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, NODECLAIM_GVR, NODEPOOL_GVR } from '../../kube/api/constants.ts';
 import { clusterPath, recordEvent, type EventTarget } from '../../kube/objects.ts';
 import type { CatalogCache } from '../../scaleway/caches.ts';
 import type { ServerTypeOffer } from '../../scaleway/cloud.ts';
@@ -184,6 +184,8 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
               'karpenter.scaleway.com/planned-offering': `${planned.offering.commercialType}@${planned.offering.zone} €${planned.hourlyPriceEur}/h`,
             },
             ownerReferences: [{ apiVersion: NODEPOOL_GVR.apiVersion, kind: NODEPOOL_GVR.kind, name: pool.metadata.name, uid: pool.metadata.uid ?? '', blockOwnerDeletion: true }],
+            // Born with it: the lifecycle controller need not patch it in before starting the workflow.
+            finalizers: [FINALIZER_TERMINATION],
           },
           spec: {
             nodeClassRef: template.nodeClassRef,
