@@ -14,8 +14,6 @@ export interface ActivityDeps {
   clusterName: string;
   /** Used to stop a provisioning workflow before terminating its NodeClaim. */
   temporal: Client;
-  /** Base URL of the Temporal Web UI, for the link on each NodeClaim's Event. */
-  temporalUiUrl: string;
   /** How often waits poll Scaleway and the apiserver. */
   pollIntervalMs: number;
   now: () => Date;

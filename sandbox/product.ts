@@ -51,7 +51,6 @@ export async function startProduct(options: ProductOptions): Promise<RunningProd
     cloud,
     kube,
     clusterName: options.clusterName ?? 'sandbox',
-    temporalUiUrl: options.temporal.uiUrl,
     pollIntervalMs: options.pollIntervalMs ?? 500,
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
   };

@@ -19,7 +19,6 @@ const running = await startWorker({
   }),
   kube: createKubeRest(loadKubeConfig(config.KUBECONFIG)),
   clusterName: config.CLUSTER_NAME,
-  temporalUiUrl: config.TEMPORAL_UI_URL,
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void running.shutdown());
 await running.done;

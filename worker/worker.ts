@@ -20,7 +20,6 @@ export interface WorkerOptions {
   cloud: ScalewayCloud;
   kube: KubeRest;
   clusterName: string;
-  temporalUiUrl: string;
   /** How often waits poll (servers starting, pods draining). */
   pollIntervalMs?: number;
   /** Name for this worker in the Web UI's task queue view. */
@@ -48,7 +47,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     unavailable: new UnavailableOfferings(),
     clusterName: options.clusterName,
     temporal: client,
-    temporalUiUrl: options.temporalUiUrl,
     pollIntervalMs: options.pollIntervalMs ?? 2_000,
     now: () => new Date(),
   };
