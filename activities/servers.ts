@@ -9,11 +9,10 @@ import { rootVolumeOf } from './root-volume.ts';
 import { invalidInput, translated } from './failures.ts';
 import { getNodeClaimOf, setNodeClaimCondition } from '../kube/objects.ts';
 import { CONDITION, LABEL_NODEPOOL, REASON } from '../kube/api/constants.ts';
-import { parseProviderId } from '../kube/api/provider-id.ts';
+import { isUuid, parseProviderId } from '../kube/api/provider-id.ts';
 import { CloudError } from '../scaleway/errors.ts';
 import type { ServerInfo } from '../scaleway/cloud.ts';
 import { SCALEWAY_ZONES } from '../scaleway/instance-types.ts';
-import { isUuid } from '../kube/api/provider-id.ts';
 
 /** Scaleway's GPU OS images ship the NVIDIA driver and container toolkit; a plain Ubuntu for the rest. */
 export const DEFAULT_GPU_IMAGE_LABEL = 'ubuntu_noble_gpu_os_12';

@@ -12,7 +12,7 @@ import { startSimulator } from '../scaleway/simulator/index.ts';
 import { NODECLAIM_GVR } from '../kube/api/constants.ts';
 import { startControlPlane } from './control-plane.ts';
 import { applyExample, DEFAULT_EXAMPLES, followNodeClaims } from './demo.ts';
-import { freePort } from './ports.ts';
+import { portOr } from './ports.ts';
 import { startProduct } from './product.ts';
 import { startTemporalDevServer } from './temporal-dev-server.ts';
 import { toolPath } from './tools.ts';
@@ -52,18 +52,6 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** The preferred port if free, else any free one: a second sandbox should still start. */
-async function portOr(preferred: string): Promise<number> {
-  const { createServer } = await import('node:net');
-  const wanted = Number(preferred);
-  const free = await new Promise<boolean>((done) => {
-    const probe = createServer();
-    probe.once('error', () => done(false));
-    probe.listen(wanted, '127.0.0.1', () => probe.close(() => done(true)));
-  });
-  return free ? wanted : freePort();
 }
 
 const stops: (() => Promise<void>)[] = [];

@@ -15,3 +15,14 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** The preferred port if it is free, else any free one: a second sandbox should still start. */
+export async function portOr(preferred: string | number): Promise<number> {
+  const wanted = Number(preferred);
+  const free = await new Promise<boolean>((done) => {
+    const probe = createServer();
+    probe.once('error', () => done(false));
+    probe.listen(wanted, '127.0.0.1', () => probe.close(() => done(true)));
+  });
+  return free ? wanted : freePort();
+}

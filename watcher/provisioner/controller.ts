@@ -13,7 +13,7 @@ import { CONDITION, FINALIZER_TERMINATION, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, 
 import { clusterPath, recordEvent, type EventTarget } from '../../kube/objects.ts';
 import type { CatalogCache } from '../../scaleway/caches.ts';
 import type { ServerTypeOffer } from '../../scaleway/cloud.ts';
-import { instanceCapacity, SCALEWAY_ZONES } from '../../scaleway/instance-types.ts';
+import { instanceCapacity, SCALEWAY_ZONES, toResourceList } from '../../scaleway/instance-types.ts';
 import { rootVolumeOf } from '../../activities/root-volume.ts';
 import { poolResources } from '../nodepool-status.ts';
 import { existingFromNode, existingFromNodeClaim, plan, type Plan, type PlanNodePool } from './planner.ts';
@@ -77,8 +77,7 @@ function claimedCapacity(nc: NodeClaim, offers: readonly ServerTypeOffer[], root
   const types = nc.spec.requirements.find((r) => r.key === LABEL_INSTANCE_TYPE && r.operator === 'In')?.values ?? [];
   const offer = offers.find((o) => o.commercialType === types[0]);
   if (!offer) return {};
-  const c = instanceCapacity(offer, rootVolumeBytes);
-  return { cpu: String(c.cpu), memory: String(c.memory), 'nvidia.com/gpu': String(c.gpu) };
+  return toResourceList(instanceCapacity(offer, rootVolumeBytes));
 }
 
 /** Writes to the apiserver at most this many at a time: a 500-pod burst is not 500 round trips in a row. */
