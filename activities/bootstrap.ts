@@ -114,13 +114,8 @@ async function bootstrapInput(deps: ActivityDeps, nodeClaim: NodeClaim, nodeClas
 export function configureBootstrapActivity(deps: ActivityDeps) {
   return (input: { ref: NodeClaimRef; server: ServerRef; nodeClassName: string }): Promise<void> => translated(async () => {
     const { zone, serverId, commercialType } = input.server;
-    const server = await deps.cloud.getServer(zone, serverId);
-    if (!server) throw invalidInput('ServerNotFound', `server ${serverId} in ${zone} disappeared before its bootstrap`);
-    // Scaleway reads user data at boot: once the server is starting, what was set is what it got.
-    if (server.state !== 'stopped') {
-      log.info('server already powered on: its cloud-init was set by an earlier attempt', { serverId, state: server.state });
-      return;
-    }
+    // Scaleway reads user data at boot. Setting it again on a server an earlier attempt already powered on
+    // changes nothing it booted with, and costs no state read on the first attempt.
     const nodeClaim = await getNodeClaimOf(deps.kube, input.ref);
     if (!nodeClaim) throw invalidInput('NodeClaimNotFound', `NodeClaim ${input.ref.name} no longer exists`);
     const lookup = await lookUpNodeClass(deps, input.nodeClassName);
@@ -146,10 +141,15 @@ export function configureBootstrapActivity(deps: ActivityDeps) {
   });
 }
 
-/** Once joined, the node needs neither its user data (which holds the join token) nor the token. */
+/**
+ * Once joined, the node needs neither its join token nor, when it holds a
+ * secret that outlives the join (a k3s cluster token, a custom template, the
+ * user's own cloud-init), its user data. A kubeadm node's user data holds only
+ * its own bootstrap token, dead once deleted here: it stays, and costs no call.
+ */
 export function cleanupBootstrapActivity(deps: ActivityDeps) {
-  return (input: { ref: NodeClaimRef; server: ServerRef }): Promise<void> => translated(async () => {
-    await deps.cloud.deleteCloudInit(input.server.zone, input.server.serverId);
+  return (input: { ref: NodeClaimRef; server: ServerRef; scrubUserData: boolean }): Promise<void> => translated(async () => {
     await deleteNodeClaimTokens(deps.kube, input.ref.uid);
+    if (input.scrubUserData) await deps.cloud.deleteCloudInit(input.server.zone, input.server.serverId);
   });
 }

@@ -15,6 +15,8 @@ export type NodeClassResolution =
       ready: true;
       nodeClassName: string;
       bootstrapMode: BootstrapMode;
+      /** Whether the server's user data holds a secret that outlives its join (k3s token, custom template, extra user data). */
+      userDataOutlivesJoin: boolean;
       /** How long a launched server may take to become a Node. */
       registrationTimeoutSeconds: number;
       /** How long a registered Node may take to become initialized (GPU device plugin up). */

@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { ScalewayCloud } from '../scaleway/cloud.ts';
 import type { CatalogCache, ImageCache, UnavailableOfferings } from '../scaleway/caches.ts';
+import type { ServerStateReads } from '../scaleway/server-state-reads.ts';
 import type { KubeRest } from '../kube/rest.ts';
 
 export interface ActivityDeps {
@@ -10,6 +11,8 @@ export interface ActivityDeps {
   catalog: CatalogCache;
   images: ImageCache;
   unavailable: UnavailableOfferings;
+  /** Servers' states while activities wait on them: one read per zone per tick for every waiting activity. */
+  serverStates: ServerStateReads;
   /** Tags every resource, so garbage collection can tell this cluster's servers from any other's. */
   clusterName: string;
   /** Used to stop a provisioning workflow before terminating its NodeClaim. */
@@ -31,6 +34,12 @@ export function resourceTags(clusterName: string, nodeClaim: { name: string; uid
     `${TAG_PREFIX}/nodeclaim-uid=${nodeClaim.uid}`,
   ];
 }
+
+/**
+ * The name of a NodeClaim's SBS root volume. Volume templates take no tags, so
+ * the name is how the volume is found once its server is gone.
+ */
+export const rootVolumeName = (clusterName: string, nodeClaim: { uid: string }): string => `scw-karpenter-${clusterName}-${nodeClaim.uid}`;
 
 /** The one tag that identifies a NodeClaim's resources. */
 export const nodeClaimUidTag = (uid: string): string => `${TAG_PREFIX}/nodeclaim-uid=${uid}`;

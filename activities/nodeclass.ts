@@ -51,6 +51,7 @@ export function resolveNodeClassActivity(deps: ActivityDeps) {
       ready: true,
       nodeClassName: refName,
       bootstrapMode: lookup.nodeClass.spec.bootstrap.mode,
+      userDataOutlivesJoin: lookup.nodeClass.spec.bootstrap.mode !== 'kubeadm' || Boolean(lookup.nodeClass.spec.userData),
       registrationTimeoutSeconds: Math.round(parseDuration(timeouts.registration) / 1000),
       initializationTimeoutSeconds: Math.round(parseDuration(timeouts.initialization) / 1000),
     };

@@ -2,13 +2,13 @@
 // attempt created), power it on, wait for it to run, and give it back.
 import { Context, log } from '@temporalio/activity';
 import type { ActivityDeps } from './deps.ts';
-import { nodeClaimUidTag, resourceTags } from './deps.ts';
+import { nodeClaimUidTag, resourceTags, rootVolumeName } from './deps.ts';
 import type { CreateServerResult, NodeClaimRef, Offering, ServerRef, ServerRunning } from './contract.ts';
 import { lookUpNodeClass } from './nodeclass.ts';
 import { rootVolumeOf } from './root-volume.ts';
 import { invalidInput, translated } from './failures.ts';
-import { getNodeClaimOf, setNodeClaimCondition } from '../kube/objects.ts';
-import { CONDITION, LABEL_NODEPOOL, REASON } from '../kube/api/constants.ts';
+import { getNodeClaimOf, patchNodeClaimMetadata, setNodeClaimCondition } from '../kube/objects.ts';
+import { ANNOTATION_SERVER_CREATE_ATTEMPTED, CONDITION, LABEL_NODEPOOL, REASON } from '../kube/api/constants.ts';
 import { isUuid, parseProviderId } from '../kube/api/provider-id.ts';
 import { CloudError } from '../scaleway/errors.ts';
 import type { ServerInfo } from '../scaleway/cloud.ts';
@@ -28,14 +28,20 @@ const toRef = (server: ServerInfo): ServerRef => ({
 export function createServerActivity(deps: ActivityDeps) {
   return (input: { ref: NodeClaimRef; offering: Offering; nodeClassName: string }): Promise<CreateServerResult> => translated(async () => {
     const { ref, offering } = input;
-    // Find before create: a retry after a lost answer, or a restarted worker, must not make a second server.
-    const existing = (await deps.cloud.listServersByTags(offering.zone, [nodeClaimUidTag(ref.uid)])).filter((s) => s.state !== 'stopping');
-    if (existing[0]) {
-      log.info('reusing the server an earlier attempt created', { serverId: existing[0].id, zone: offering.zone });
-      return { ok: true, server: toRef(existing[0]), reused: true };
-    }
     const nodeClaim = await getNodeClaimOf(deps.kube, ref);
     if (!nodeClaim) throw invalidInput('NodeClaimNotFound', `NodeClaim ${ref.name} no longer exists`);
+    // Find before create, once any create was attempted: a retry after a lost answer, a restarted worker
+    // or a reset workflow must not make a second server. The NodeClaim records the first attempt, before
+    // it is made, so the very first create of a NodeClaim costs no listing.
+    if (nodeClaim.metadata.annotations?.[ANNOTATION_SERVER_CREATE_ATTEMPTED] !== undefined) {
+      const existing = (await deps.cloud.listServersByTags(offering.zone, [nodeClaimUidTag(ref.uid)])).filter((s) => s.state !== 'stopping');
+      if (existing[0]) {
+        log.info('reusing the server an earlier attempt created', { serverId: existing[0].id, zone: offering.zone });
+        return { ok: true, server: toRef(existing[0]), reused: true };
+      }
+    } else {
+      await patchNodeClaimMetadata(deps.kube, ref.name, { annotations: { [ANNOTATION_SERVER_CREATE_ATTEMPTED]: deps.now().toISOString() } });
+    }
     const lookup = await lookUpNodeClass(deps, input.nodeClassName);
     if (!lookup.ok) throw invalidInput(lookup.reason, lookup.message);
     const spec = lookup.nodeClass.spec;
@@ -56,7 +62,13 @@ export function createServerActivity(deps: ActivityDeps) {
         commercialType: offering.commercialType,
         imageId,
         tags,
-        rootVolume: { sizeBytes: rootVolume.sizeBytes, type: rootVolume.type, ...(rootVolume.iops ? { iops: rootVolume.iops } : {}) },
+        // SBS root volumes outlive their server: named, so termination and garbage collection can find them.
+        rootVolume: {
+          sizeBytes: rootVolume.sizeBytes,
+          type: rootVolume.type,
+          ...(rootVolume.iops ? { iops: rootVolume.iops } : {}),
+          ...(rootVolume.type === 'sbs_volume' ? { name: rootVolumeName(deps.clusterName, ref) } : {}),
+        },
         publicIp: spec.publicIP,
         ...(spec.projectID ? { projectId: spec.projectID } : {}),
         ...(spec.securityGroupID ? { securityGroupId: spec.securityGroupID } : {}),
@@ -70,8 +82,6 @@ export function createServerActivity(deps: ActivityDeps) {
       }
       throw err;
     }
-    // SBS root volumes outlive their server: tag them so termination and garbage collection can find them.
-    if (server.rootVolume && rootVolume.type === 'sbs_volume') await deps.cloud.tagVolume(server.zone, server.rootVolume.id, tags);
     return { ok: true, server: toRef(server), reused: false };
   });
 }
@@ -79,9 +89,19 @@ export function createServerActivity(deps: ActivityDeps) {
 export function powerOnServerActivity(deps: ActivityDeps) {
   return (input: { ref: NodeClaimRef; server: ServerRef }): Promise<void> => translated(async () => {
     const { zone, serverId } = input.server;
-    const server = await deps.cloud.getServer(zone, serverId);
-    if (!server) throw invalidInput('ServerNotFound', `server ${serverId} in ${zone} disappeared before it was powered on`);
-    if (server.state === 'stopped' || server.state === 'stopped in place') await deps.cloud.powerOn(zone, serverId);
+    try {
+      await deps.cloud.powerOn(zone, serverId);
+    } catch (err) {
+      // Refused: look at why. An earlier attempt powered it on already, or it is gone, or something else is wrong.
+      if (!(err instanceof CloudError) || err.capacityError) throw err;
+      const server = await deps.cloud.getServer(zone, serverId);
+      if (!server) throw invalidInput('ServerNotFound', `server ${serverId} in ${zone} disappeared before it was powered on`);
+      if (server.state === 'starting' || server.state === 'running') {
+        log.info('server already powered on by an earlier attempt', { serverId, state: server.state });
+        return;
+      }
+      throw err;
+    }
   });
 }
 
@@ -90,10 +110,9 @@ export function waitForServerRunningActivity(deps: ActivityDeps) {
     const { zone, serverId } = input.server;
     const ctx = Context.current();
     let shown = '';
-    // A GPU server takes about 18 s from poweron to running: back off from the poll interval to four times it.
-    let wait = deps.pollIntervalMs;
     for (;;) {
-      const server = await deps.cloud.getServer(zone, serverId);
+      // Read with every other server starting in the zone, once per poll interval (a GPU server takes about 18 s).
+      const server = await Promise.race([deps.serverStates.next(zone, serverId), ctx.cancelled]);
       if (!server) throw invalidInput('ServerNotFound', `server ${serverId} in ${zone} disappeared while starting`);
       if (server.state === 'locked') throw invalidInput('ServerLocked', `server ${serverId} in ${zone} is locked by Scaleway`);
       if (server.state === 'running') return { state: server.state, detail: server.stateDetail };
@@ -106,8 +125,6 @@ export function waitForServerRunningActivity(deps: ActivityDeps) {
         if (nodeClaim) await setNodeClaimCondition(deps.kube, nodeClaim, { type: CONDITION.Launched, status: 'Unknown', reason: REASON.Launching, message: progress }, deps.now());
         shown = progress;
       }
-      await ctx.sleep(wait);
-      wait = Math.min(wait * 1.5, deps.pollIntervalMs * 4);
     }
   });
 }
@@ -132,31 +149,30 @@ export async function releaseNodeClaimServers(deps: ActivityDeps, ref: NodeClaim
   let volumes = 0;
   for (const zone of zones) {
     const found = await deps.cloud.listServersByTags(zone, [tag]);
-    const volumeIds = new Set(found.flatMap((s) => (s.rootVolume ? [s.rootVolume.id] : [])));
+    const volumeIds = new Set(found.flatMap((s) => (s.rootVolume?.type === 'sbs_volume' ? [s.rootVolume.id] : [])));
     if (hint.server?.rootVolumeId && hint.server.zone === zone) volumeIds.add(hint.server.rootVolumeId);
     for (const server of found) {
-      for (;;) {
-        const current = await deps.cloud.getServer(zone, server.id);
-        if (!current) break;
+      let current: ServerInfo | undefined = server;
+      while (current) {
         ctx.heartbeat({ serverId: server.id, state: current.state });
         if (current.state === 'running' || current.state === 'stopped' || current.state === 'stopped in place') {
           try {
-            await deps.cloud.terminate(zone, server.id);
+            // Scaleway terminates a server that runs; one never powered on is deleted instead.
+            if (current.state === 'stopped') await deps.cloud.deleteServer(zone, server.id);
+            else await deps.cloud.terminate(zone, server.id);
           } catch (err) {
             // Another terminate won the race, or the server is between states: look again.
             if (!(err instanceof CloudError && (err.kind === 'transient-state' || err.kind === 'not-found'))) throw err;
           }
         }
-        await ctx.sleep(deps.pollIntervalMs);
+        current = await Promise.race([deps.serverStates.next(zone, server.id), ctx.cancelled]);
       }
       servers++;
     }
-    for (const volume of await deps.cloud.listVolumesByTags(zone, [tag])) volumeIds.add(volume.id);
+    // A volume whose server went away before it was listed is found by its name.
+    for (const volume of await deps.cloud.listVolumesByName(zone, rootVolumeName(deps.clusterName, ref))) volumeIds.add(volume.id);
     for (const volumeId of volumeIds) {
-      const volume = await deps.cloud.getVolume(zone, volumeId);
-      if (!volume) continue;
-      await deps.cloud.deleteVolume(zone, volumeId);
-      volumes++;
+      if (await deps.cloud.deleteVolume(zone, volumeId)) volumes++;
     }
   }
   return { servers, volumes };

@@ -67,6 +67,19 @@ export async function setNodeClaimCondition(kube: KubeRest, nodeClaim: NodeClaim
   }));
 }
 
+/**
+ * Merges `status` into the NodeClaim's status without a resourceVersion: for
+ * fields no one else writes (status.lastPodEventTime), where last write wins.
+ */
+export async function patchNodeClaimStatus(kube: KubeRest, name: string, status: Partial<NodeClaim['status']>): Promise<void> {
+  await kube.patch(`${clusterPath(NODECLAIM_GVR, name)}/status`, { status });
+}
+
+/** Sets annotations (null removes one) on a cluster-scoped custom object: a NodePool, a ScalewayNodeClass. */
+export async function patchClusterObjectAnnotations(kube: KubeRest, gvr: GroupVersionResource, name: string, annotations: Record<string, string | null>): Promise<void> {
+  await kube.patch(clusterPath(gvr, name), { metadata: { annotations } });
+}
+
 export async function patchNodeClaimMetadata(kube: KubeRest, name: string, metadata: { labels?: Record<string, string>; annotations?: Record<string, string | null> }): Promise<void> {
   await kube.patch(clusterPath(NODECLAIM_GVR, name), { metadata });
 }

@@ -1,7 +1,7 @@
 // A small REST client for the apiserver: JSON in, JSON out, any path (status
 // subresources, evictions), with the credentials of a KubeConfig. Failures are
 // KubeErrors that carry the HTTP status and the apiserver's reason.
-import { request, type RequestOptions } from 'node:https';
+import { Agent, request, type RequestOptions } from 'node:https';
 import { request as plainRequest } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
 
@@ -41,6 +41,8 @@ export function createKubeRest(kc: KubeConfig): KubeRest {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
   const base = new URL(cluster.server);
+  // Connections are kept and reused: a TLS handshake per call would cost more than the call.
+  const agent = new Agent({ keepAlive: true, maxSockets: 128 });
 
   const send = async <T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -54,6 +56,7 @@ export function createKubeRest(kc: KubeConfig): KubeRest {
       timeout: REQUEST_TIMEOUT_MS,
     };
     await kc.applyToHTTPSOptions(opts);
+    if (base.protocol === 'https:') opts.agent = agent;
     return new Promise<T>((resolve, reject) => {
       const req = (base.protocol === 'https:' ? request : plainRequest)(opts, (res) => {
         let text = '';

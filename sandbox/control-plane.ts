@@ -132,6 +132,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
           '--secure-port', String(await freePort()),
           '--leader-elect=false',
           '--v', '0',
+          // The client defaults (scheduler 50 QPS, controller-manager 20) make a 500-pod burst a
+          // ten-second trickle of status writes; large clusters raise them the same way.
+          '--kube-api-qps', '500',
+          '--kube-api-burst', '1000',
           ...args,
         ], join(dir, `${tool}.log`)));
       };

@@ -10,6 +10,15 @@ import type { ScalewayCloud, ServerTypeOffer } from './cloud.ts';
 export const CATALOG_TTL_MS = 60_000;
 
 /**
+ * For five minutes past its TTL, a zone's last catalog still answers at once
+ * while a fresh one is read behind it: a burst after a quiet minute does not
+ * wait on six catalog pages before its first server is created. The cost is an
+ * availability up to six minutes old, which only orders the fallbacks; a type
+ * that ran out since fails its create and is skipped (UNAVAILABLE_OFFERING_TTL_MS).
+ */
+export const CATALOG_STALE_SERVE_MS = 5 * 60_000;
+
+/**
  * After an out_of_stock or quota error, the (zone, type) is skipped for three
  * minutes: long enough for the rest of a burst to go elsewhere, short enough
  * to come back once Scaleway restocks (the AWS provider uses the same window).
@@ -26,18 +35,47 @@ export const IMAGE_TTL_MS = 10 * 60_000;
 type Clock = () => number;
 
 export class CatalogCache {
-  private readonly entries = new Map<string, { at: number; offers: Promise<ServerTypeOffer[]> }>();
-  constructor(private readonly cloud: ScalewayCloud, private readonly now: Clock = Date.now, private readonly ttlMs = CATALOG_TTL_MS) {}
+  private readonly entries = new Map<string, { at: number; offers: Promise<ServerTypeOffer[]>; settled?: ServerTypeOffer[]; refreshing?: boolean }>();
+  constructor(
+    private readonly cloud: ScalewayCloud,
+    private readonly now: Clock = Date.now,
+    private readonly ttlMs = CATALOG_TTL_MS,
+    private readonly staleServeMs = CATALOG_STALE_SERVE_MS,
+  ) {}
 
-  /** The zone's catalog with availability, read at most once per TTL (concurrent callers share one read). */
+  /**
+   * The zone's catalog with availability, read at most once per TTL (concurrent
+   * callers share one read). Past the TTL the last one answers at once while a
+   * fresh one is read, up to `staleServeMs`; after that callers wait.
+   */
   offers(zone: string): Promise<ServerTypeOffer[]> {
     const hit = this.entries.get(zone);
-    if (hit && this.now() - hit.at < this.ttlMs) return hit.offers;
+    const age = hit ? this.now() - hit.at : Infinity;
+    if (hit && age < this.ttlMs) return hit.offers;
+    if (hit?.settled && age < this.ttlMs + this.staleServeMs) {
+      if (!hit.refreshing) {
+        hit.refreshing = true;
+        // A failed refresh leaves the stale entry to answer (and the next caller to try again).
+        this.read(zone, true).catch(() => {
+          hit.refreshing = false;
+        });
+      }
+      return Promise.resolve(hit.settled);
+    }
+    return this.read(zone);
+  }
+
+  private read(zone: string, behindStale = false): Promise<ServerTypeOffer[]> {
     const offers = this.cloud.listServerTypes(zone);
-    this.entries.set(zone, { at: this.now(), offers });
-    // A failed read is not cached: the next caller tries again.
-    offers.catch(() => {
-      if (this.entries.get(zone)?.offers === offers) this.entries.delete(zone);
+    const entry: { at: number; offers: Promise<ServerTypeOffer[]>; settled?: ServerTypeOffer[] } = { at: this.now(), offers };
+    // While a refresh behind a stale entry is in flight, the stale entry keeps answering.
+    if (!behindStale) this.entries.set(zone, entry);
+    offers.then((value) => {
+      entry.settled = value;
+      this.entries.set(zone, entry);
+    }, () => {
+      // A failed read is not cached: the next caller tries again.
+      if (this.entries.get(zone) === entry) this.entries.delete(zone);
     });
     return offers;
   }

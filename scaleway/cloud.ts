@@ -5,7 +5,7 @@ import { createClient, type Client } from '@scaleway/sdk-client';
 import { Instancev1 } from '@scaleway/sdk-instance';
 import { Marketplacev2 } from '@scaleway/sdk-marketplace';
 import { Blockv1 } from '@scaleway/sdk-block';
-import { cloudCall, CloudError } from './errors.ts';
+import { cloudCall, cloudRead, CloudError } from './errors.ts';
 
 export interface ScalewayCredentials {
   accessKey: string;
@@ -57,7 +57,8 @@ export interface CreateServerSpec {
   imageId: string;
   tags: string[];
   projectId?: string;
-  rootVolume: { sizeBytes: number; type: 'sbs_volume' | 'l_ssd'; iops?: 5000 | 15000 };
+  /** `name` names an SBS root volume, so it can be found after its server is gone (volume templates take no tags). */
+  rootVolume: { sizeBytes: number; type: 'sbs_volume' | 'l_ssd'; iops?: 5000 | 15000; name?: string };
   securityGroupId?: string;
   placementGroupId?: string;
   publicIp: 'ipv4' | 'ipv6' | 'both' | 'none';
@@ -80,19 +81,25 @@ export interface ScalewayCloud {
   createServer(spec: CreateServerSpec): Promise<ServerInfo>;
   /** undefined once the server is gone (404). */
   getServer(zone: string, id: string): Promise<ServerInfo | undefined>;
+  /** The servers of these IDs that still exist, read by one listServers call per hundred IDs. */
+  getServers(zone: string, ids: readonly string[]): Promise<ServerInfo[]>;
   powerOn(zone: string, id: string): Promise<void>;
+  /** A running server: stops it and deletes it with its local volumes (SBS volumes stay). */
   terminate(zone: string, id: string): Promise<void>;
+  /** A stopped server (never powered on): terminate is refused for it. false when already gone. */
+  deleteServer(zone: string, id: string): Promise<boolean>;
   setCloudInit(zone: string, id: string, cloudInit: string): Promise<void>;
   deleteCloudInit(zone: string, id: string): Promise<void>;
   /** undefined once the volume is gone. */
   getVolume(zone: string, id: string): Promise<VolumeInfo | undefined>;
-  deleteVolume(zone: string, id: string): Promise<void>;
-  listVolumesByTags(zone: string, tags: string[]): Promise<VolumeInfo[]>;
-  /** Tags a block volume, so that it can be found (and collected) after its server is gone. */
-  tagVolume(zone: string, id: string, tags: string[]): Promise<void>;
+  /** false when the volume was already gone. */
+  deleteVolume(zone: string, id: string): Promise<boolean>;
+  /** Block volumes of exactly this name. */
+  listVolumesByName(zone: string, name: string): Promise<VolumeInfo[]>;
 }
 
 const PAGE_SIZE = 50; // the Instance API's own page size for catalogs
+const MAX_PAGE_SIZE = 100; // the most the Instance API lists in one page
 
 export function createScalewayCloud(credentials: ScalewayCredentials): ScalewayCloud {
   const client: Client = createClient({
@@ -123,9 +130,9 @@ export function createScalewayCloud(credentials: ScalewayCredentials): ScalewayC
     };
   };
 
-  const notFoundIsUndefined = async <T>(doing: string, call: () => Promise<T>): Promise<T | undefined> => {
+  const notFoundIsUndefined = async <T>(doing: string, call: () => Promise<T>, send = cloudCall): Promise<T | undefined> => {
     try {
-      return await cloudCall(doing, call);
+      return await send(doing, call);
     } catch (err) {
       if (err instanceof CloudError && err.kind === 'not-found') return undefined;
       throw err;
@@ -134,18 +141,19 @@ export function createScalewayCloud(credentials: ScalewayCredentials): ScalewayC
 
   return {
     async listServerTypes(zone) {
-      const types: Record<string, Instancev1.ServerType> = {};
+      // Both lists, every page: the first pages together, then the rest (their count is known) together.
+      const allPages = async <T>(read: (page: number) => Promise<{ totalCount: number; servers: Record<string, T> }>): Promise<Record<string, T>> => {
+        const first = await read(1);
+        const pages = Math.ceil(first.totalCount / PAGE_SIZE);
+        const rest = await Promise.all(Array.from({ length: Math.max(0, pages - 1) }, (_, i) => read(i + 2)));
+        return Object.assign({}, first.servers, ...rest.map((r) => r.servers)) as Record<string, T>;
+      };
+      const [types, availabilities] = await Promise.all([
+        allPages((page) => cloudRead(`listing server types in ${zone}`, () => instance.listServersTypes({ zone, page, perPage: PAGE_SIZE }))),
+        allPages((page) => cloudRead(`reading server availability in ${zone}`, () => instance.getServerTypesAvailability({ zone, page, perPage: PAGE_SIZE }))),
+      ]);
       const availability: Record<string, string> = {};
-      for (let page = 1; ; page++) {
-        const res = await cloudCall(`listing server types in ${zone}`, () => instance.listServersTypes({ zone, page, perPage: PAGE_SIZE }));
-        Object.assign(types, res.servers);
-        if (Object.keys(types).length >= res.totalCount || Object.keys(res.servers).length === 0) break;
-      }
-      for (let page = 1; ; page++) {
-        const res = await cloudCall(`reading server availability in ${zone}`, () => instance.getServerTypesAvailability({ zone, page, perPage: PAGE_SIZE }));
-        for (const [name, value] of Object.entries(res.servers)) availability[name] = value.availability;
-        if (Object.keys(availability).length >= res.totalCount || Object.keys(res.servers).length === 0) break;
-      }
+      for (const [name, value] of Object.entries(availabilities)) availability[name] = value.availability;
       return Object.entries(types).map(([commercialType, t]) => ({
         zone,
         commercialType,
@@ -164,7 +172,7 @@ export function createScalewayCloud(credentials: ScalewayCredentials): ScalewayC
     async resolveImage(zone, label, commercialType, rootVolumeType) {
       const type = rootVolumeType === 'l_ssd' ? 'instance_local' : 'instance_sbs';
       const doing = `resolving image ${label}${commercialType ? ` for ${commercialType}` : ''} in ${zone}`;
-      const res = await cloudCall(doing, () => marketplace.listLocalImages({ zone, imageLabel: label, type }));
+      const res = await cloudRead(doing, () => marketplace.listLocalImages({ zone, imageLabel: label, type }));
       const image = res.localImages.find((i) => commercialType === undefined || i.compatibleCommercialTypes.includes(commercialType));
       if (!image) {
         throw new CloudError('not-found', `${doing}: no ${type} image of that label${commercialType ? ` runs on ${commercialType}` : ''}`);
@@ -175,7 +183,7 @@ export function createScalewayCloud(credentials: ScalewayCredentials): ScalewayC
     async listServersByTags(zone, tags) {
       const out: ServerInfo[] = [];
       for (let page = 1; ; page++) {
-        const res = await cloudCall(`listing servers tagged ${tags.join(',')} in ${zone}`, () => instance.listServers({ zone, tags, page, perPage: PAGE_SIZE }));
+        const res = await cloudRead(`listing servers tagged ${tags.join(',')} in ${zone}`, () => instance.listServers({ zone, tags, page, perPage: PAGE_SIZE }));
         out.push(...res.servers.map(toServer));
         if (out.length >= res.totalCount || res.servers.length === 0) break;
       }
@@ -185,7 +193,7 @@ export function createScalewayCloud(credentials: ScalewayCredentials): ScalewayC
     async createServer(spec) {
       const volume: Instancev1.VolumeServerTemplate = spec.rootVolume.type === 'l_ssd'
         ? { boot: false, size: spec.rootVolume.sizeBytes, volumeType: 'l_ssd' }
-        : { boot: false, size: spec.rootVolume.sizeBytes, volumeType: 'sbs_volume' };
+        : { boot: false, size: spec.rootVolume.sizeBytes, volumeType: 'sbs_volume', ...(spec.rootVolume.name ? { name: spec.rootVolume.name } : {}) };
       const res = await cloudCall(`creating server ${spec.name} (${spec.commercialType}) in ${spec.zone}`, () =>
         instance.createServer({
           zone: spec.zone,
@@ -207,8 +215,18 @@ export function createScalewayCloud(credentials: ScalewayCredentials): ScalewayC
     },
 
     async getServer(zone, id) {
-      const res = await notFoundIsUndefined(`reading server ${id} in ${zone}`, () => instance.getServer({ zone, serverId: id }));
+      const res = await notFoundIsUndefined(`reading server ${id} in ${zone}`, () => instance.getServer({ zone, serverId: id }), cloudRead);
       return res?.server ? toServer(res.server) : undefined;
+    },
+
+    async getServers(zone, ids) {
+      const out: ServerInfo[] = [];
+      for (let i = 0; i < ids.length; i += MAX_PAGE_SIZE) {
+        const chunk = ids.slice(i, i + MAX_PAGE_SIZE);
+        const res = await cloudRead(`reading ${chunk.length} servers in ${zone}`, () => instance.listServers({ zone, servers: chunk, perPage: MAX_PAGE_SIZE }));
+        out.push(...res.servers.map(toServer));
+      }
+      return out;
     },
 
     async powerOn(zone, id) {
@@ -217,6 +235,11 @@ export function createScalewayCloud(credentials: ScalewayCredentials): ScalewayC
 
     async terminate(zone, id) {
       await cloudCall(`terminating server ${id} in ${zone}`, () => instance.serverAction({ zone, serverId: id, action: 'terminate' }));
+    },
+
+    async deleteServer(zone, id) {
+      const deleted = await notFoundIsUndefined(`deleting stopped server ${id} in ${zone}`, () => instance.deleteServer({ zone, serverId: id }).then(() => true));
+      return deleted ?? false;
     },
 
     async setCloudInit(zone, id, cloudInit) {
@@ -230,21 +253,19 @@ export function createScalewayCloud(credentials: ScalewayCredentials): ScalewayC
     },
 
     async getVolume(zone, id) {
-      const v = await notFoundIsUndefined(`reading volume ${id} in ${zone}`, () => block.getVolume({ zone, volumeId: id }));
+      const v = await notFoundIsUndefined(`reading volume ${id} in ${zone}`, () => block.getVolume({ zone, volumeId: id }), cloudRead);
       return v ? { id: v.id, zone: v.zone, status: v.status, referencedBy: v.references.length } : undefined;
     },
 
     async deleteVolume(zone, id) {
-      await notFoundIsUndefined(`deleting volume ${id} in ${zone}`, () => block.deleteVolume({ zone, volumeId: id }));
+      const deleted = await notFoundIsUndefined(`deleting volume ${id} in ${zone}`, () => block.deleteVolume({ zone, volumeId: id }).then(() => true));
+      return deleted ?? false;
     },
 
-    async listVolumesByTags(zone, tags) {
-      const res = await cloudCall(`listing volumes tagged ${tags.join(',')} in ${zone}`, () => block.listVolumes({ zone, tags, includeDeleted: false }));
-      return res.volumes.map((v) => ({ id: v.id, zone: v.zone, status: v.status, referencedBy: v.references.length }));
-    },
-
-    async tagVolume(zone, id, tags) {
-      await cloudCall(`tagging volume ${id} in ${zone}`, () => block.updateVolume({ zone, volumeId: id, tags }));
+    async listVolumesByName(zone, name) {
+      // The API's name filter matches substrings: keep exact matches only.
+      const res = await cloudRead(`listing volumes named ${name} in ${zone}`, () => block.listVolumes({ zone, name, includeDeleted: false }));
+      return res.volumes.filter((v) => v.name === name).map((v) => ({ id: v.id, zone: v.zone, status: v.status, referencedBy: v.references.length }));
     },
   };
 }

@@ -103,6 +103,20 @@ export function toCloudError(err: unknown, doing: string): CloudError {
   return new CloudError('unknown', `${doing}: ${detail}`, { cause: err });
 }
 
+/**
+ * Runs one SDK read (a GET: safe to send twice) and translates its failure. A
+ * network failure is tried once more at once: it is most often a kept-alive
+ * connection the other end closed as it was reused.
+ */
+export async function cloudRead<T>(doing: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!isNetworkError(err)) throw toCloudError(err, doing);
+    return cloudCall(doing, call);
+  }
+}
+
 /** Runs one SDK call and translates its failure. */
 export async function cloudCall<T>(doing: string, call: () => Promise<T>): Promise<T> {
   try {

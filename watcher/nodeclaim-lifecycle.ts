@@ -18,6 +18,12 @@ export interface LifecycleDeps {
   taskQueue: string;
   temporalUiUrl: string;
   namespace: string;
+  /**
+   * IDs of provisioning workflows this watcher has just started: the reconcile
+   * of a NodeClaim the provisioner made does not ask Temporal a second time.
+   * Each entry is used once.
+   */
+  justStarted?: Set<string>;
 }
 
 export function workflowUiLink(uiUrl: string, namespace: string, workflowId: string): string {
@@ -39,6 +45,28 @@ async function startOnce(start: () => Promise<unknown>): Promise<boolean> {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
     throw err;
   }
+}
+
+/**
+ * Starts (or finds running) the NodeClaim's provisioning workflow. The
+ * provisioner calls it the moment it has made a NodeClaim; the lifecycle
+ * reconcile below calls it for every NodeClaim it sees, which covers the ones
+ * made by hand and any start the provisioner did not get to.
+ */
+export function startProvisioning(deps: LifecycleDeps, ref: { name: string; uid: string }): Promise<boolean> {
+  return startOnce(() => deps.temporal.workflow.start<typeof provisionNodeClaim>('provisionNodeClaim', {
+    taskQueue: deps.taskQueue,
+    workflowId: provisioningWorkflowId(ref.name, ref.uid),
+    args: [{ nodeClaim: ref }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+  }));
+}
+
+/** The provisioner's way in: starts the workflow of a NodeClaim it just made, and remembers it did. */
+export async function startProvisioningOfNew(deps: LifecycleDeps, ref: { name: string; uid: string }): Promise<void> {
+  await startProvisioning(deps, ref);
+  deps.justStarted?.add(provisioningWorkflowId(ref.name, ref.uid));
 }
 
 export async function reconcileNodeClaim(deps: LifecycleDeps, raw: unknown): Promise<void> {
@@ -68,13 +96,7 @@ export async function reconcileNodeClaim(deps: LifecycleDeps, raw: unknown): Pro
   await setTerminationFinalizer(deps.kube, nodeClaim, true);
   if (launchSettled(nodeClaim)) return;
   const workflowId = provisioningWorkflowId(name, uid);
-  await startOnce(() => deps.temporal.workflow.start<typeof provisionNodeClaim>('provisionNodeClaim', {
-    taskQueue: deps.taskQueue,
-    workflowId,
-    args: [{ nodeClaim: ref }],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'REJECT_DUPLICATE',
-  }));
+  if (!deps.justStarted?.delete(workflowId)) await startProvisioning(deps, ref);
   if (nodeClaim.metadata.annotations?.[ANNOTATION_WORKFLOW_ID] !== workflowId) {
     await patchNodeClaimMetadata(deps.kube, name, { annotations: { [ANNOTATION_WORKFLOW_ID]: workflowId } });
     await recordEvent(deps.kube, nodeClaimEventTarget(nodeClaim), 'Normal', 'Provisioning', `provisioning workflow ${workflowId}: ${workflowUiLink(deps.temporalUiUrl, deps.namespace, workflowId)}`);

@@ -10,13 +10,15 @@ import { CatalogCache } from '../scaleway/caches.ts';
 import { createProvisioner, type Provisioner } from './provisioner/controller.ts';
 import { reconcileNodePoolStatus } from './nodepool-status.ts';
 import { startDisruptionController, type DisruptionController } from './disruption/controller.ts';
-import { SCALEWAY_ZONES } from '../scaleway/instance-types.ts';
 import { clusterPath, nodePath } from '../kube/objects.ts';
 import { watchCollection, type WatchedCollection } from './informer.ts';
 import { KeyedQueue } from './queue.ts';
-import { reconcileNodeClaim } from './nodeclaim-lifecycle.ts';
+import { reconcileNodeClaim, startProvisioningOfNew } from './nodeclaim-lifecycle.ts';
 import { signalNodeRegistration } from './node-registration.ts';
 import { reconcileNodeClassStatus } from './nodeclass-status.ts';
+import { warmCatalogs, zonesOfNodeClasses } from '../scaleway/catalog-warmup.ts';
+import { stampNodeClassHash, stampNodePoolHash } from './drift-hashes.ts';
+import { createPodEventRecorder } from './pod-events.ts';
 import { TASK_QUEUE } from '../workflows/ids.ts';
 
 /** Every object is looked at again this often, in case an event was lost. */
@@ -47,7 +49,7 @@ export interface RunningWatcher {
 
 export async function startWatcher(options: WatcherOptions): Promise<RunningWatcher> {
   const { kube, temporal } = options;
-  const lifecycle = { kube, temporal, taskQueue: options.taskQueue ?? TASK_QUEUE, temporalUiUrl: options.temporalUiUrl, namespace: options.namespace };
+  const lifecycle = { kube, temporal, taskQueue: options.taskQueue ?? TASK_QUEUE, temporalUiUrl: options.temporalUiUrl, namespace: options.namespace, justStarted: new Set<string>() };
 
   // Filled in below: each queue reads the cache of its collection once watching has started.
   const watched: {
@@ -70,6 +72,7 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     kube,
     catalog,
     sources,
+    onNodeClaimCreated: (ref) => startProvisioningOfNew(lifecycle, ref),
     ...(options.batchIdleMs !== undefined ? { batchIdleMs: options.batchIdleMs } : {}),
     ...(options.batchMaxMs !== undefined ? { batchMaxMs: options.batchMaxMs } : {}),
   });
@@ -84,11 +87,17 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
   });
   const nodeClassQueue = new KeyedQueue('ScalewayNodeClass', async (name) => {
     const obj = watched.nodeClasses?.get(name);
-    if (obj) await reconcileNodeClassStatus(kube, options.cloud, obj);
+    if (!obj) return;
+    await stampNodeClassHash(kube, obj);
+    await reconcileNodeClassStatus(kube, options.cloud, obj);
+    // The provisioner will plan with these zones' catalogs: read them now, not on the first pod.
+    warmCatalogs(catalog, [obj], 'watcher');
   });
   const nodePoolQueue = new KeyedQueue('NodePool', async (name) => {
     const obj = watched.nodePools?.get(name);
-    if (obj) await reconcileNodePoolStatus(kube, obj, watched.nodeClaims?.list() ?? []);
+    if (!obj) return;
+    await stampNodePoolHash(kube, obj);
+    await reconcileNodePoolStatus(kube, obj, watched.nodeClaims?.list() ?? []);
   });
   const nameOf = (obj: KubernetesObject): string => obj.metadata?.name ?? '';
   const poolOf = (obj: KubernetesObject): string | undefined => obj.metadata?.labels?.['karpenter.sh/nodepool'];
@@ -119,22 +128,19 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     provisioner.trigger();
   }, { name: 'NodePool', resyncMs: RESYNC_MS });
   watched.nodePools = nodePools;
+  const podEvents = createPodEventRecorder({ kube, sources });
   const disruption = startDisruptionController({
     kube,
     catalog,
     sources,
-    zones: () => {
-      const zones = new Set<string>();
-      for (const raw of watched.nodeClasses?.list() ?? []) for (const z of (raw as { spec?: { zones?: string[] } }).spec?.zones ?? SCALEWAY_ZONES) zones.add(z);
-      return [...zones];
-    },
+    lastPodEventAt: podEvents.lastPodEventAt,
+    zones: () => zonesOfNodeClasses(watched.nodeClasses?.list() ?? []),
     ...(options.disruptionIntervalMs !== undefined ? { intervalMs: options.disruptionIntervalMs } : {}),
   });
   const pods = await watchCollection(kube, '/api/v1/pods', (obj, event) => {
     if (event !== 'delete' && unschedulable(obj)) provisioner.trigger();
-    const nodeName = (obj as { spec?: { nodeName?: string } }).spec?.nodeName;
     // A pod arriving on or leaving a node restarts that node's consolidateAfter clock.
-    if (nodeName && (event === 'add' || event === 'delete')) disruption.podEvent(nodeName);
+    podEvents.observe(obj, event);
   }, { name: 'Pod', resyncMs: RESYNC_MS });
   watched.pods = pods;
 
@@ -145,11 +151,12 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     provisioner,
     disruption,
     idle: async () => {
-      await Promise.all(queues.map((q) => q.idle()));
+      await Promise.all([...queues.map((q) => q.idle()), podEvents.idle()]);
     },
     stop: async () => {
       await provisioner.close();
       await disruption.stop();
+      await podEvents.close();
       for (const c of collections) await c.stop();
       for (const q of queues) await q.close();
     },

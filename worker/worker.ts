@@ -7,11 +7,29 @@ import { Client, Connection } from '@temporalio/client';
 import { createActivities } from '../activities/index.ts';
 import type { ActivityDeps } from '../activities/deps.ts';
 import { CatalogCache, ImageCache, UnavailableOfferings } from '../scaleway/caches.ts';
+import { ServerStateReads } from '../scaleway/server-state-reads.ts';
 import type { ScalewayCloud } from '../scaleway/cloud.ts';
 import type { KubeRest } from '../kube/rest.ts';
 import { TASK_QUEUE } from '../workflows/ids.ts';
+import { warmCatalogs } from '../scaleway/catalog-warmup.ts';
+import { clusterPath } from '../kube/objects.ts';
+import { SCALEWAY_NODECLASS_GVR } from '../kube/api/constants.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/**
+ * Task slots. Each provisioning holds an activity slot for the whole boot of
+ * its server (a wait, ~20 s, nearly all of it idle), so the SDK's default of
+ * 100 would let a 500-pod burst's later createServer calls queue behind the
+ * waits of the first. Activities here are I/O: a slot is a pending promise.
+ */
+export const WORKER_CAPACITY = {
+  maxConcurrentActivityTaskExecutions: 2_000,
+  maxConcurrentLocalActivityExecutions: 200,
+  maxConcurrentWorkflowTaskExecutions: 100,
+  maxConcurrentWorkflowTaskPolls: 20,
+  maxConcurrentActivityTaskPolls: 20,
+} as const;
 
 export interface WorkerOptions {
   temporalAddress: string;
@@ -39,26 +57,35 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const nativeConnection = await NativeConnection.connect({ address: options.temporalAddress });
   const connection = await Connection.connect({ address: options.temporalAddress });
   const client = new Client({ connection, namespace: options.namespace });
+  const pollIntervalMs = options.pollIntervalMs ?? 2_000;
+  const serverStates = new ServerStateReads(options.cloud, pollIntervalMs);
   const deps: ActivityDeps = {
     cloud: options.cloud,
     kube: options.kube,
     catalog: new CatalogCache(options.cloud),
     images: new ImageCache(options.cloud),
     unavailable: new UnavailableOfferings(),
+    serverStates,
     clusterName: options.clusterName,
     temporal: client,
-    pollIntervalMs: options.pollIntervalMs ?? 2_000,
+    pollIntervalMs,
     now: () => new Date(),
   };
+  options.kube.get<{ items?: unknown[] }>(clusterPath(SCALEWAY_NODECLASS_GVR)).then(
+    (list) => warmCatalogs(deps.catalog, list.items ?? [], 'worker'),
+    (err: unknown) => console.warn(`[worker] listing NodeClasses to read their catalogs ahead: ${err instanceof Error ? err.message : String(err)}`),
+  );
   const worker = await Worker.create({
     connection: nativeConnection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
     activities: createActivities(deps),
+    ...WORKER_CAPACITY,
     ...(options.identity ? { identity: options.identity } : {}),
   });
   const done = worker.run().finally(async () => {
+    serverStates.close();
     await connection.close();
     await nativeConnection.close();
   });

@@ -12,6 +12,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
@@ -33,6 +34,17 @@ export const statusQuery = defineQuery<ProvisioningStatus>(QUERY_STATUS);
 const api = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+// Everything up to the create call runs as local activities: the NodeClass and offering reads and
+// the createServer call itself run in the first workflow task, with no task-queue round trip
+// between a new NodeClaim and its server. Still retried and recorded (as markers); a createServer
+// run again after a crash finds the server the first run made (see activities/servers.ts).
+const launch = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '10 minutes',
+  localRetryThreshold: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
@@ -59,7 +71,7 @@ export async function provisionNodeClaim(input: ProvisionNodeClaimInput): Promis
   });
 
   // 1. The NodeClass must be Ready before anything is created.
-  const nodeClass = await api.resolveNodeClass(ref);
+  const nodeClass = await launch.resolveNodeClass(ref);
   if (!nodeClass.ready) {
     await api.recordFailure({ ref, conditionType: 'Launched', reason: nodeClass.reason, message: nodeClass.message });
     return { outcome: 'Failed', reason: nodeClass.reason, message: nodeClass.message };
@@ -67,7 +79,7 @@ export async function provisionNodeClaim(input: ProvisionNodeClaimInput): Promis
 
   // 2. Offerings, cheapest first, minus those recently out of stock.
   status.step = 'ChoosingOffering';
-  const choice = await api.chooseOfferings(ref);
+  const choice = await launch.chooseOfferings(ref);
   if (!choice.ok) {
     // Bad input (an unknown GPU type, an impossible requirement): keep the NodeClaim so the user sees why.
     await api.recordFailure({ ref, conditionType: 'Launched', reason: choice.reason, message: choice.message });
@@ -79,7 +91,7 @@ export async function provisionNodeClaim(input: ProvisionNodeClaimInput): Promis
   let server: ServerRef | undefined;
   let offering: Offering | undefined;
   for (const candidate of choice.offerings) {
-    const created = await api.createServer({ ref, offering: candidate, nodeClassName: nodeClass.nodeClassName });
+    const created = await launch.createServer({ ref, offering: candidate, nodeClassName: nodeClass.nodeClassName });
     status.attempts.push({ zone: candidate.zone, commercialType: candidate.commercialType, outcome: created.ok ? (created.reused ? 'Reused' : 'Created') : created.reason });
     if (created.ok) {
       server = created.server;
@@ -121,7 +133,7 @@ export async function provisionNodeClaim(input: ProvisionNodeClaimInput): Promis
     status.nodeName = nodeName;
     await api.registerNode({ ref, nodeName });
     // The node has joined: its user data (with the join token) and the token have done their job.
-    await api.cleanupBootstrap({ ref, server: launched });
+    await api.cleanupBootstrap({ ref, server: launched, scrubUserData: nodeClass.userDataOutlivesJoin });
 
     // 8. Initialized: Node Ready, startup taints gone, GPUs allocatable.
     status.step = 'WaitingForInitialization';

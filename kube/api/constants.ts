@@ -102,8 +102,13 @@ export const ANNOTATION_NODEPOOL_HASH = 'karpenter.sh/nodepool-hash';
 export const ANNOTATION_NODEPOOL_HASH_VERSION = 'karpenter.sh/nodepool-hash-version';
 /** ID of the Temporal workflow that provisions (and later deletes) the NodeClaim's instance. */
 export const ANNOTATION_WORKFLOW_ID = 'karpenter.scaleway.com/workflow-id';
+/** Set before a NodeClaim's first createServer call: from then on every attempt looks for the server before creating one. */
+export const ANNOTATION_SERVER_CREATE_ATTEMPTED = 'karpenter.scaleway.com/server-create-attempted';
 /** Generation of the ScalewayNodeClass the instance was built from (drift detection). */
 export const ANNOTATION_NODECLASS_GENERATION = 'karpenter.scaleway.com/nodeclass-generation';
+/** Hash of the drift-relevant ScalewayNodeClass spec, on the NodeClass and on each NodeClaim made from it (as AWS's ec2nodeclass-hash). */
+export const ANNOTATION_NODECLASS_HASH = 'karpenter.scaleway.com/nodeclass-hash';
+export const ANNOTATION_NODECLASS_HASH_VERSION = 'karpenter.scaleway.com/nodeclass-hash-version';
 
 // ---- Taints and finalizers -----------------------------------------------------
 

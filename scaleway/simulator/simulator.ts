@@ -114,6 +114,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
   });
 
+  // Idle connections stay open a minute, as behind Scaleway's load balancers: Node's 5 s default
+  // races clients that reuse a connection just as the server drops it ("socket hang up").
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 65_000;
+
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

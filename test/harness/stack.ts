@@ -30,7 +30,7 @@ export function tempDir(prefix: string): string {
 }
 
 export async function useTemporal(): Promise<TemporalDevServer> {
-  const server = await startTemporalDevServer({ dir: tempDir('temporal'), headless: true });
+  const server = await startTemporalDevServer({ dir: tempDir('temporal'), headless: true, persist: false });
   onTeardown(() => server.stop());
   console.log(`[stack] temporal dev server ${server.address}: ${server.version}`);
   return server;

@@ -13,16 +13,14 @@ import { parseAllDocuments } from 'yaml';
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * Upper bound on the Scaleway calls of one L4 provisioning. Measured: 20 at
- * time scale 0.02, 23 at 0.1: server types, availability and local images
- * three times each (NodeClass reconcile and launch), listServers (find before
- * create), createServer, the poweron action, setServerUserData, updateVolume,
- * getServerUserData (the simulated kubelet reading its cloud-init, as a real
- * server does), deleteServerUserData once joined, and 4-7 getServer polls.
- * Only the polls grow with time: the worker polls every 500 ms and a GPU
- * server runs 17.6 s x scale after poweron (0.35 s at 0.02), so a slow,
- * loaded machine stays far under 60. More means a loop or a retry storm,
- * which is what the bound catches.
+ * Upper bound on the Scaleway calls of one L4 provisioning: server types and
+ * availability read ahead by the watcher and the worker (3 pages each per zone
+ * per process), local images, createServer, setServerUserData, the poweron
+ * action, getServerUserData (the simulated kubelet reading its cloud-init, as a
+ * real server does), and the listServers polls of the boot (one per 500 ms
+ * poll interval; a GPU server runs 17.6 s x scale after poweron). Only the
+ * polls grow with time, so a slow, loaded machine stays far under 60. More
+ * means a loop or a retry storm, which is what the bound catches.
  */
 const MAX_SCALEWAY_CALLS = 60;
 

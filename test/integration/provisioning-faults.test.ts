@@ -18,7 +18,7 @@ describe('provisioning faults and cleanup', () => {
   const serversOf = (uid: string): Record<string, unknown>[] =>
     stack.simulator.servers().filter((s) => (s.tags as string[]).includes(`karpenter.scaleway.com/nodeclaim-uid=${uid}`));
   const volumesOf = (uid: string): Record<string, unknown>[] =>
-    stack.simulator.volumes().filter((v) => ((v.tags as string[] | undefined) ?? []).includes(`karpenter.scaleway.com/nodeclaim-uid=${uid}`));
+    stack.simulator.volumes().filter((v) => v.name === `scw-karpenter-sandbox-${uid}`);
   const createNodeClaim = async (name: string, nodeClass = 'gpu', requirements: unknown[] = L4): Promise<NodeClaim> => {
     await post(clusterPath(NODECLAIM_GVR), nodeClaimObject(name, { nodeClass, requirements, requests: GPU_REQUEST }));
     const nc = await getNodeClaim(stack, name);
@@ -57,7 +57,7 @@ describe('provisioning faults and cleanup', () => {
   it('rolls back a node that never joins: server terminated, volume deleted, reason recorded, NodeClaim deleted', async () => {
     const nc = await createNodeClaim('never-joins-1', 'quick-timeout');
     const uid = nc.metadata.uid ?? '';
-    await eventually('the server to exist', () => Promise.resolve(serversOf(uid).length === 1 ? true : undefined));
+    await eventually('the server and its named root volume to exist', () => Promise.resolve(serversOf(uid).length === 1 && volumesOf(uid).length === 1 ? true : undefined));
     await untilGone('never-joins-1', 90_000);
     assert.equal(serversOf(uid).length, 0, 'server terminated');
     assert.equal(volumesOf(uid).length, 0, 'root volume deleted');
@@ -66,6 +66,22 @@ describe('provisioning faults and cleanup', () => {
     assert.ok(timeout, `a RegistrationTimeout event (got ${events.map((e) => e.reason).join(', ')})`);
     assert.match(timeout.message, /did not join within 8 s/);
     assert.match(timeout.message, /rolled back \(1 server\(s\), 1 volume\(s\) released\)/);
+  });
+
+  it('rolls back a server that was never powered on: deleted (Scaleway refuses to terminate it), volume deleted', async () => {
+    // A refusal no retry can fix, between the create and the poweron: the server is left stopped.
+    stack.simulator.faults.failNext({ kind: 'setServerUserData', error: 'invalid_arguments', times: 1 });
+    const created = (): number => stack.simulator.countRequests({ kind: 'createServer', status: 201 });
+    const createdBefore = created();
+    const nc = await createNodeClaim('bootstrap-refused');
+    const uid = nc.metadata.uid ?? '';
+    await untilGone('bootstrap-refused', 60_000);
+    assert.equal(created(), createdBefore + 1, 'a server was created for it');
+    assert.equal(serversOf(uid).length, 0, 'server deleted');
+    assert.equal(volumesOf(uid).length, 0, 'root volume deleted');
+    assert.ok(stack.simulator.requests.some((r) => r.kind === 'deleteServer' && r.status === 204), 'deleted, not terminated');
+    const events = await eventsOf('bootstrap-refused');
+    assert.ok(events.some((e) => /rolled back \(1 server\(s\), 1 volume\(s\) released\)/.test(e.message)), `rolled back (got ${events.map((e) => e.message).join(' | ')})`);
   });
 
   it('creates nothing for a NodeClass that is not ready, and says why on both objects', async () => {

@@ -14,8 +14,21 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { toolPath } from '../../sandbox/tools.ts';
 import { fileURLToPath } from 'node:url';
+import { request as httpsRequest } from 'node:https';
 
 captureOutput();
+
+/** The apiserver's answer to a request authenticated by a bearer token. */
+function apiserverStatusWithToken(stack: ProvisioningStack, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(`${stack.controlPlane.server}/api`, { ca: readFileSync(stack.controlPlane.pki.caCert), headers: { Authorization: `Bearer ${token}` } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 const GPU_REQUEST = { 'nvidia.com/gpu': '1', cpu: '2', memory: '8Gi' };
 
@@ -70,11 +83,15 @@ describe('durable provisioning of a NodeClaim', () => {
     assert.ok(!node.spec.taints.some((t) => t.key === 'karpenter.sh/unregistered'), 'unregistered taint removed');
     assert.equal(node.status.allocatable['nvidia.com/gpu'], '1');
 
-    // Join credentials are gone once the node joined: no token Secret, no user data.
+    // The join token is dead once the node joined: its Secret is gone, so the token the kubeadm
+    // user data still holds (left there to save a call) no longer authenticates.
     const tokens = await stack.product.kube.get<{ items: unknown[] }>(`/api/v1/namespaces/kube-system/secrets?labelSelector=${encodeURIComponent(`karpenter.scaleway.com/nodeclaim-uid=${nc.metadata.uid}`)}`);
     assert.equal(tokens.items.length, 0);
-    const userData = await fetch(`${stack.simulator.url}/instance/v1/zones/fr-par-2/servers/${ref.serverId}/user_data`, { headers: { 'X-Auth-Token': '4e0c8a1d-7b2f-4c6e-9d3a-5f1b2c8e7a90' } });
-    assert.deepEqual(((await userData.json()) as { user_data: string[] }).user_data, []);
+    const cloudInit = await (await fetch(`${stack.simulator.url}/instance/v1/zones/fr-par-2/servers/${ref.serverId}/user_data/cloud-init`, { headers: { 'X-Auth-Token': TEST_CREDENTIALS.secretKey } })).text();
+    const token = /\b([a-z0-9]{6}\.[a-z0-9]{16})\b/.exec(cloudInit)?.[1];
+    assert.ok(token, 'the kubeadm cloud-init carries its bootstrap token');
+    // The apiserver caches a successful token check for 10 s: the revocation shows within that.
+    await eventually('the token in the user data to be refused', async () => ((await apiserverStatusWithToken(stack, token)) === 401 ? true : undefined), 30_000);
   });
 
   it('brings an H100-SXM NodeClaim to Ready on an H100-SXM type', async () => {
@@ -94,6 +111,11 @@ describe('durable provisioning of a NodeClaim', () => {
     await stack.product.kube.post(clusterPath(NODECLAIM_GVR), nodeClaimObject('gpu-k3s', { nodeClass: 'k3s', requirements: [], requests: GPU_REQUEST }));
     await eventually('gpu-k3s Ready', async () => (conditionOf(await getNodeClaim(stack, 'gpu-k3s'), 'Ready')?.status === 'True' ? true : undefined));
     assert.ok(stack.product.kubelet.joinSecrets.has('K10example::server:3f9c1d2e7a'), 'the node joined with the token of the Secret');
+    // The k3s token outlives the join: once joined, the server's user data is deleted.
+    const ref = parseProviderId((await getNodeClaim(stack, 'gpu-k3s'))?.status.providerID ?? '');
+    assert.ok(ref);
+    const userData = await fetch(`${stack.simulator.url}/instance/v1/zones/${ref.zone}/servers/${ref.serverId}/user_data`, { headers: { 'X-Auth-Token': TEST_CREDENTIALS.secretKey } });
+    assert.deepEqual(((await userData.json()) as { user_data: string[] }).user_data, []);
   });
 
   it('keeps join tokens and the Scaleway secret out of every history and log, and every history replays', async () => {

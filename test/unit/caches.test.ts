@@ -1,7 +1,7 @@
 // The catalog and unavailable-offerings caches, on an injected clock.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CATALOG_TTL_MS, CatalogCache, UNAVAILABLE_OFFERING_TTL_MS, UnavailableOfferings } from '../../scaleway/caches.ts';
+import { CATALOG_STALE_SERVE_MS, CATALOG_TTL_MS, CatalogCache, UNAVAILABLE_OFFERING_TTL_MS, UnavailableOfferings } from '../../scaleway/caches.ts';
 import type { ScalewayCloud, ServerTypeOffer } from '../../scaleway/cloud.ts';
 import { loadCatalog } from '../../scaleway/catalog/catalog.ts';
 
@@ -78,9 +78,44 @@ describe('CatalogCache', () => {
     await cache.offers('fr-par-2');
     assert.equal(cloud.calls.length, 2, 'still fresh one millisecond before the TTL');
     c.advance(1);
+    assert.equal(await cache.offers('fr-par-2'), first, 'past the TTL the last catalog answers at once');
+    assert.deepEqual(cloud.calls, ['fr-par-2', 'fr-par-1', 'fr-par-2'], 'while a fresh one is read');
+    await cache.offers('fr-par-2');
+    assert.equal(cloud.calls.length, 3, 'one refresh, not one per caller');
+    await new Promise((r) => setImmediate(r));
     const again = await cache.offers('fr-par-2');
-    assert.deepEqual(cloud.calls, ['fr-par-2', 'fr-par-1', 'fr-par-2']);
-    assert.notEqual(again, first);
+    assert.notEqual(again, first, 'the refreshed catalog answers next');
+    assert.equal(cloud.calls.length, 3);
+  });
+
+  it('makes callers wait for a fresh read once the stale window is over too', async () => {
+    const cloud = new FakeCloud();
+    const c = clock();
+    const cache = new CatalogCache(cloud.asCloud(), c.now);
+    const first = await cache.offers('fr-par-2');
+    c.advance(CATALOG_TTL_MS + CATALOG_STALE_SERVE_MS);
+    const held = cloud.hold();
+    const a = cache.offers('fr-par-2');
+    const b = cache.offers('fr-par-2');
+    assert.equal(cloud.calls.length, 2, 'concurrent callers share the fresh read');
+    const offers = catalogOffers('fr-par-2');
+    held.resolve(offers);
+    assert.equal(await a, offers);
+    assert.equal(await b, offers);
+    assert.notEqual(offers, first);
+  });
+
+  it('keeps answering from the stale catalog when its refresh fails, and tries again', async () => {
+    const cloud = new FakeCloud();
+    const c = clock();
+    const cache = new CatalogCache(cloud.asCloud(), c.now);
+    const first = await cache.offers('fr-par-2');
+    c.advance(CATALOG_TTL_MS);
+    cloud.failNext = 1;
+    assert.equal(await cache.offers('fr-par-2'), first);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(await cache.offers('fr-par-2'), first, 'still the stale one after the failed refresh');
+    assert.equal(cloud.calls.length, 3, 'and a new refresh started');
   });
 
   it('keeps the TTL a minute, as its reason says', () => {

@@ -112,12 +112,40 @@ describe('planner', () => {
     ]);
   });
 
+  it("gives a launching NodeClaim's room back when its pods were bound elsewhere, instead of buying another node", () => {
+    // An L4-2-24G launching for two one-GPU pods; the scheduler put both on the first node that came up.
+    const launching = parseNodeClaim({
+      metadata: { name: 'gpu-launching', labels: { 'karpenter.sh/nodepool': 'gpu' } },
+      spec: {
+        nodeClassRef: { group: 'karpenter.scaleway.com', kind: 'ScalewayNodeClass', name: 'default' },
+        requirements: [{ key: 'node.kubernetes.io/instance-type', operator: 'In', values: ['L4-2-24G'] }, { key: 'karpenter.sh/nodepool', operator: 'In', values: ['gpu'] }],
+        resources: { requests: { 'nvidia.com/gpu': '2', cpu: '1', memory: '4Gi', pods: '2' } },
+      },
+    });
+    const departed = [pod({ name: 'a', requests: GPU_ONE }), pod({ name: 'b', requests: GPU_ONE })];
+    const pending = [pod({ name: 'c', requests: GPU_ONE }), pod({ name: 'd', requests: GPU_ONE })];
+    const full = plan({ pods: pending, nodePools: [GPU_POOL], offers: OFFERS, existing: [existingFromNodeClaim(launching, { offers: OFFERS, rootVolumeBytes: ROOT_VOLUME_BYTES })] });
+    assert.ok(full.nodeClaims.length > 0, 'counted as full, the launching NodeClaim leaves the pods to a new one');
+    const freed = plan({ pods: pending, nodePools: [GPU_POOL], offers: OFFERS, existing: [existingFromNodeClaim(launching, { offers: OFFERS, rootVolumeBytes: ROOT_VOLUME_BYTES, departedPods: departed })] });
+    assert.deepEqual(freed.nodeClaims, [], 'no new NodeClaim');
+    assert.deepEqual(freed.nominations.map((n) => [n.pod.name, n.name]), [['c', 'gpu-launching'], ['d', 'gpu-launching']]);
+  });
+
   it('names the taint a pod does not tolerate', () => {
     const pool = planPool({ name: 'gpu', taints: [{ key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' }] });
     const result = plan({ pods: [pod({ name: 'p', requests: GPU_ONE })], nodePools: [pool], offers: OFFERS });
     assert.equal(result.nodeClaims.length, 0);
     assert.equal(result.podErrors.length, 1);
     assert.match(result.podErrors[0]!.reason, /NodePool gpu: taint nvidia\.com\/gpu=true:NoSchedule not tolerated/);
+  });
+
+  it('plans no node for a GPU short name the scheduler would not match, and says which label value to use', () => {
+    // Nodes carry instance-gpu-name=h100-pcie: a node planned for `h100` would never get the pod.
+    const result = plan({ pods: [pod({ name: 'p', requests: GPU_ONE, nodeSelector: { 'karpenter.scaleway.com/instance-gpu-name': 'h100' } })], nodePools: [GPU_POOL], offers: OFFERS });
+    assert.equal(result.nodeClaims.length, 0);
+    assert.match(result.podErrors[0]?.reason ?? '', /instance-gpu-name=h100-pcie \(not h100\)/);
+    const exact = plan({ pods: [pod({ name: 'p', requests: GPU_ONE, nodeSelector: { 'karpenter.scaleway.com/instance-gpu-name': 'l4' } })], nodePools: [GPU_POOL], offers: OFFERS });
+    assert.equal(exact.nodeClaims.length, 1, 'a label value nodes carry plans a node');
   });
 
   it('places the seed GPU pod on an L4 through the seed-equivalent NodePool (scaleway-gpu alias, capacity-type taint)', () => {

@@ -31,6 +31,10 @@ describe('nominations of a NodeClaim', () => {
     assert.equal(holdsNominations(nc, T0 + NOMINATION_GRACE_MS + 1), false);
   });
 
+  it('are released when its launch failed for good', () => {
+    assert.equal(holdsNominations(nodeClaim([{ type: 'Launched', status: 'False', lastTransitionTime: '2026-11-25T11:59:00Z' }]), T0), false);
+  });
+
   it('are released at once when the NodeClaim is being deleted', () => {
     assert.equal(holdsNominations(nodeClaim([], true), T0), false);
   });

@@ -27,8 +27,8 @@ describe('recorded workflow histories', () => {
     const file = files.find((f) => f.startsWith('provision-'));
     assert.ok(file);
     const json = JSON.parse(readFileSync(`${dir}${file}`, 'utf8')) as { events: { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }[] };
-    const scheduled = json.events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'chooseOfferings');
-    assert.ok(scheduled?.activityTaskScheduledEventAttributes?.activityType, 'the history schedules chooseOfferings');
+    const scheduled = json.events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'configureBootstrap');
+    assert.ok(scheduled?.activityTaskScheduledEventAttributes?.activityType, 'the history schedules configureBootstrap');
     scheduled.activityTaskScheduledEventAttributes.activityType.name = 'pickCheapestServer';
     const [outcome] = await replayHistories([{ workflowId: 'tampered', history: historyFromJSON(json) }]);
     assert.ok(outcome?.error, 'the tampered history fails to replay');

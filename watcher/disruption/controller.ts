@@ -1,12 +1,15 @@
 // The disruption loop: every few seconds, the decisions of decide.ts applied.
-// A chosen NodeClaim is deleted (its termination workflow drains the node and
-// gives the server back); what is held back is told on the NodeClaim once.
+// The Drifted and Consolidatable conditions the pass computed are written
+// first; a chosen NodeClaim is then deleted (its termination workflow drains
+// the node and gives the server back); what is held back is told on the
+// NodeClaim once.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeRest } from '../../kube/rest.ts';
 import { parsePod, parseNode } from '../../kube/api/core.ts';
-import { parseNodeClaim, parseNodePool, isScalewayNodeClassRef } from '../../kube/api/schemas.ts';
+import { isConflict, isNotFound } from '../../kube/rest.ts';
+import { parseNodeClaim, parseNodePool, parseScalewayNodeClass, isScalewayNodeClassRef } from '../../kube/api/schemas.ts';
 import { NODECLAIM_GVR } from '../../kube/api/constants.ts';
-import { clusterPath, nodeClaimEventTarget, recordEvent } from '../../kube/objects.ts';
+import { clusterPath, nodeClaimEventTarget, recordEvent, updateNodeClaimStatus } from '../../kube/objects.ts';
 import type { CatalogCache } from '../../scaleway/caches.ts';
 import { decideDisruptions, priceFromOffers } from './decide.ts';
 
@@ -18,11 +21,10 @@ export interface DisruptionSources {
   nodes(): readonly KubernetesObject[];
   nodeClaims(): readonly KubernetesObject[];
   nodePools(): readonly KubernetesObject[];
+  nodeClasses(): readonly KubernetesObject[];
 }
 
 export interface DisruptionController {
-  /** A pod bound to, or left, this node now. */
-  podEvent(nodeName: string, at?: Date): void;
   /** Runs one pass now (tests). */
   runOnce(): Promise<string[]>;
   stop(): Promise<void>;
@@ -38,8 +40,17 @@ function parsed<T>(parse: (o: unknown) => T, list: readonly unknown[]): T[] {
   });
 }
 
-export function startDisruptionController(opts: { kube: KubeRest; catalog: CatalogCache; sources: DisruptionSources; intervalMs?: number; zones: () => string[] }): DisruptionController {
-  const lastPodEventAt = new Map<string, Date>();
+export interface DisruptionControllerOptions {
+  kube: KubeRest;
+  catalog: CatalogCache;
+  sources: DisruptionSources;
+  /** Node name → the last pod bind or removal seen there (pod-events.ts), ahead of status.lastPodEventTime. */
+  lastPodEventAt?: ReadonlyMap<string, Date>;
+  intervalMs?: number;
+  zones: () => string[];
+}
+
+export function startDisruptionController(opts: DisruptionControllerOptions): DisruptionController {
   const told = new Map<string, string>();
   let stopped = false;
   let running: Promise<unknown> = Promise.resolve();
@@ -55,10 +66,19 @@ export function startDisruptionController(opts: { kube: KubeRest; catalog: Catal
       nodeClaims,
       nodes: parsed(parseNode, opts.sources.nodes()),
       pods: parsed(parsePod, opts.sources.pods()).filter((p) => p.spec.nodeName),
+      nodeClasses: parsed(parseScalewayNodeClass, opts.sources.nodeClasses()),
       now: new Date(),
-      lastPodEventAt,
+      ...(opts.lastPodEventAt ? { lastPodEventAt: opts.lastPodEventAt } : {}),
       priceOf: priceFromOffers(offers),
     });
+    for (const change of plan.conditions) {
+      try {
+        await updateNodeClaimStatus(opts.kube, change.nodeClaim, () => ({ conditions: change.conditions }));
+      } catch (err) {
+        // Written with the resourceVersion it was read at: a newer NodeClaim is looked at in the next pass.
+        if (!isConflict(err) && !isNotFound(err)) console.warn(`[disruption] writing the conditions of NodeClaim ${change.nodeClaim.metadata.name}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
     const deleted: string[] = [];
     for (const d of plan.decisions) {
       const name = d.nodeClaim.metadata.name;
@@ -67,7 +87,8 @@ export function startDisruptionController(opts: { kube: KubeRest; catalog: Catal
       deleted.push(name);
     }
     for (const b of plan.blocked) {
-      const key = b.nodeClaim.metadata.uid ?? b.nodeClaim.metadata.name;
+      // Per reason: a drifted node may also be held back as underutilized, for another cause.
+      const key = `${b.nodeClaim.metadata.uid ?? b.nodeClaim.metadata.name}/${b.reason}`;
       if (told.get(key) === b.message) continue;
       told.set(key, b.message);
       await recordEvent(opts.kube, nodeClaimEventTarget(b.nodeClaim), 'Normal', 'DisruptionBlocked', `${b.reason} but not disrupted: ${b.message}`);
@@ -87,7 +108,6 @@ export function startDisruptionController(opts: { kube: KubeRest; catalog: Catal
   setTimeout(loop, opts.intervalMs ?? DISRUPTION_INTERVAL_MS).unref();
 
   return {
-    podEvent: (nodeName, at = new Date()) => lastPodEventAt.set(nodeName, at),
     runOnce,
     stop: async () => {
       stopped = true;

@@ -4,6 +4,8 @@
 
 export const DEFAULT_BATCH_IDLE_MS = 1_000;
 export const DEFAULT_BATCH_MAX_MS = 10_000;
+/** After a failed round (the catalog unreachable, the apiserver down), plan again after 1 s, doubling to 30 s. */
+export const RETRY_AFTER_FAILURE_MS = { initial: 1_000, max: 30_000 } as const;
 
 export class Batcher {
   private firstAt: number | undefined;
@@ -12,6 +14,8 @@ export class Batcher {
   private running: Promise<void> | undefined;
   private again = false;
   private closed = false;
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly run: () => Promise<void>,
@@ -39,7 +43,15 @@ export class Batcher {
     this.maxTimer = undefined;
     this.firstAt = undefined;
     this.running = this.run()
-      .catch((err: unknown) => console.warn(`[provisioner] planning failed: ${err instanceof Error ? err.message : String(err)}`))
+      .then(() => {
+        this.failures = 0;
+      }, (err: unknown) => {
+        // Pending pods must not wait for the next pod event: plan again soon.
+        const delay = Math.min(RETRY_AFTER_FAILURE_MS.initial * 2 ** this.failures, RETRY_AFTER_FAILURE_MS.max);
+        this.failures++;
+        console.warn(`[provisioner] planning failed, again in ${delay / 1000} s: ${err instanceof Error ? err.message : String(err)}`);
+        if (!this.closed) this.retryTimer = setTimeout(() => this.trigger(), delay);
+      })
       .finally(() => {
         this.running = undefined;
         if (this.again) {
@@ -51,6 +63,7 @@ export class Batcher {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.maxTimer) clearTimeout(this.maxTimer);
     await this.running;

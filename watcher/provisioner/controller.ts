@@ -18,6 +18,7 @@ import { rootVolumeOf } from '../../activities/root-volume.ts';
 import { poolResources } from '../nodepool-status.ts';
 import { existingFromNode, existingFromNodeClaim, plan, type Plan, type PlanNodePool } from './planner.ts';
 import { Batcher } from './batcher.ts';
+import { nodeClassHashAnnotations, nodePoolHashAnnotations } from '../drift-hashes.ts';
 
 /** The pods a launching NodeClaim was made for: while it launches they are its, not new work. */
 export const ANNOTATION_NOMINATED_PODS = 'karpenter.scaleway.com/nominated-pods';
@@ -36,6 +37,12 @@ export interface ProvisionerOptions {
   sources: ProvisionerSources;
   batchIdleMs?: number;
   batchMaxMs?: number;
+  /**
+   * Called for each NodeClaim made, as soon as the apiserver has it: the
+   * watcher starts its workflow here rather than wait for the watch to bring it.
+   * A failure is logged; the NodeClaim reconcile starts the workflow anyway.
+   */
+  onNodeClaimCreated?: (nodeClaim: { name: string; uid: string }) => Promise<unknown>;
   /** Called after each planning round (benchmarks, tests). */
   onPlanned?: (plan: Plan, createdNodeClaims: string[]) => void;
 }
@@ -66,10 +73,15 @@ function launching(nc: NodeClaim): boolean {
 /** Whether the pods nominated to this NodeClaim are still its own (launching, or initialized moments ago). */
 export function holdsNominations(nc: NodeClaim, now: number): boolean {
   if (nc.metadata.deletionTimestamp) return false;
+  // A launch that failed for good (kept so the user sees why) will never run its pods: free them.
+  if (findCondition(nc.status.conditions, CONDITION.Launched)?.status === 'False') return false;
   if (launching(nc)) return true;
   const initialized = findCondition(nc.status.conditions, CONDITION.Initialized);
   return initialized !== undefined && now - Date.parse(initialized.lastTransitionTime) < NOMINATION_GRACE_MS;
 }
+
+/** `namespace/name` of the pods a NodeClaim was made for. */
+const nominatedKeys = (nc: NodeClaim): string[] => (nc.metadata.annotations?.[ANNOTATION_NOMINATED_PODS] ?? '').split(',').filter(Boolean);
 
 /** Capacity a NodeClaim holds against its pool's limits: its status, or its cheapest type's while it launches. */
 function claimedCapacity(nc: NodeClaim, offers: readonly ServerTypeOffer[], rootVolumeBytes: number): Record<string, string> {
@@ -119,8 +131,9 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     const now = Date.now();
     for (const nc of nodeClaims) {
       if (!holdsNominations(nc, now)) continue;
-      for (const key of (nc.metadata.annotations?.[ANNOTATION_NOMINATED_PODS] ?? '').split(',')) if (key) spokenFor.add(key);
+      for (const key of nominatedKeys(nc)) spokenFor.add(key);
     }
+    const podsByKey = new Map(allPods.map((p) => [podKey({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }), p]));
     const pending = allPods.filter((p) => !p.spec.nodeName && !p.metadata.deletionTimestamp && isPodUnschedulable(p));
     const pods = pending.filter((p) => !spokenFor.has(podKey({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name })));
     if (pods.length === 0) return undefined;
@@ -160,18 +173,24 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       ...nodes.map((n) => existingFromNode(n, bound.get(n.metadata.name) ?? [])),
       ...nodeClaims.filter((nc) => launching(nc) && !(nc.status.nodeName && nodeNames.has(nc.status.nodeName))).map((nc) => {
         const nodeClass = nodeClasses.get(nc.spec.nodeClassRef.name);
-        return existingFromNodeClaim(nc, { offers, rootVolumeBytes: nodeClass ? rootVolumeOf(nodeClass).sizeBytes : 0, maxPods: nodeClass?.spec.kubelet?.maxPods });
+        const departedPods = nominatedKeys(nc).flatMap((key) => {
+          const p = podsByKey.get(key);
+          return p?.spec.nodeName && p.spec.nodeName !== nc.status.nodeName ? [p] : [];
+        });
+        return existingFromNodeClaim(nc, { offers, rootVolumeBytes: nodeClass ? rootVolumeOf(nodeClass).sizeBytes : 0, maxPods: nodeClass?.spec.kubelet?.maxPods, departedPods });
       }),
     ];
 
     const result = plan({ pods, nodePools: planPools, offers, existing });
     const created: string[] = [];
+    const starts: Promise<unknown>[] = [];
     await inParallel(result.nodeClaims, async (planned) => {
       const pool = pools.find((p) => p.metadata.name === planned.nodePool);
       if (!pool) return;
       const template = pool.spec.template.spec;
+      const nodeClass = nodeClasses.get(template.nodeClassRef.name);
       try {
-        await kube.post(clusterPath(NODECLAIM_GVR), {
+        const made = await kube.post<{ metadata: { name: string; uid: string } }>(clusterPath(NODECLAIM_GVR), {
           apiVersion: NODECLAIM_GVR.apiVersion,
           kind: NODECLAIM_GVR.kind,
           metadata: {
@@ -179,6 +198,9 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
             labels: { ...planned.labels, [LABEL_NODEPOOL]: planned.nodePool },
             annotations: {
               ...pool.spec.template.metadata.annotations,
+              // What it was made from, for drift: a later change to either marks it Drifted.
+              ...nodePoolHashAnnotations(pool),
+              ...(nodeClass ? nodeClassHashAnnotations(nodeClass) : {}),
               [ANNOTATION_NOMINATED_PODS]: planned.pods.map(podKey).join(','),
               'karpenter.scaleway.com/planned-offering': `${planned.offering.commercialType}@${planned.offering.zone} €${planned.hourlyPriceEur}/h`,
             },
@@ -197,10 +219,15 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
           },
         });
         created.push(planned.name);
+        // Not awaited here: the next NodeClaim's POST does not wait for this one's workflow start.
+        starts.push(Promise.resolve(options.onNodeClaimCreated?.({ name: made.metadata.name, uid: made.metadata.uid })).catch((err: unknown) => {
+          console.warn(`[watcher] provisioner: starting the workflow of NodeClaim ${planned.name} (the NodeClaim reconcile will retry): ${err instanceof Error ? err.message : String(err)}`);
+        }));
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;
       }
     });
+    await Promise.all(starts);
     const uids = new Map(pending.map((p) => [podKey({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }), p.metadata.uid]));
     await inParallel(result.nominations, (n) =>
       tell(podKey(n.pod), podTarget({ ...n.pod, uid: uids.get(podKey(n.pod)) }), 'Normal', 'Nominated', `Pod should schedule on: ${n.kind === 'Node' ? 'node' : 'nodeclaim'}/${n.name}`));

@@ -36,7 +36,7 @@ const restrictedLabelErrorFor = (key: string): string | undefined => restrictedL
 import type { ServerTypeOffer } from '../../scaleway/cloud.ts';
 import { fits, instanceAllocatable, instanceCapacity, instanceLabels, labelMismatch, requestedAmounts, toResourceList, type ResourceAmounts } from '../../scaleway/instance-types.ts';
 import { canonicalGpuName } from '../../scaleway/gpu-names.ts';
-import { addResources, NO_RESOURCES, podRequests, subtractResources, toAmounts } from './pod-requests.ts';
+import { addResources, maxResources, NO_RESOURCES, podRequests, subtractResources, toAmounts } from './pod-requests.ts';
 import { antiAffinityConflict, matchesSelector, podConstraints, type AntiAffinityTerm, type ZoneSpread } from './plan-constraints.ts';
 import { pack, type PackOffer, type PackProblem, type PackResult } from './packing.ts';
 
@@ -166,6 +166,17 @@ function canonical(requirements: Requirements): Requirements {
     return rebuilt;
   });
   return Requirements.of(...fixed);
+}
+
+/**
+ * Why a pod's GPU name matches no node, when it is a short name: the scheduler
+ * compares labels literally, and nodes carry `h100-pcie`, not `h100`.
+ */
+function gpuNameHint(requirements: Requirements): string {
+  const gpu = requirements.get(LABEL_INSTANCE_GPU_NAME);
+  if (!gpu || gpu.complement) return '';
+  const renamed = [...gpu.values].filter((v) => canonicalGpuName(v) !== v).map((v) => `${canonicalGpuName(v)} (not ${v})`);
+  return renamed.length > 0 ? `; nodes are labelled ${LABEL_INSTANCE_GPU_NAME}=${renamed.join(', ')}, or select karpenter.sh/instance-type with the short name` : '';
 }
 
 function podRef(pod: Pod): PodRef {
@@ -330,7 +341,18 @@ const EPHEMERAL_TAINTS = new Set(['node.kubernetes.io/not-ready', 'node.kubernet
  * its requested resources (which already hold its pods and DaemonSet overhead)
  * and the requests of pods nominated to it since.
  */
-export function existingFromNodeClaim(nodeClaim: NodeClaim, options: { offers: readonly ServerTypeOffer[]; rootVolumeBytes: number; maxPods?: number | undefined; nominatedPods?: readonly Pod[] | undefined }): ExistingCapacity {
+export function existingFromNodeClaim(nodeClaim: NodeClaim, options: {
+  offers: readonly ServerTypeOffer[];
+  rootVolumeBytes: number;
+  maxPods?: number | undefined;
+  nominatedPods?: readonly Pod[] | undefined;
+  /**
+   * Pods the NodeClaim was made for that the scheduler bound to another node
+   * meanwhile: the room they were counted in is free again. (In a burst, the
+   * first node up takes whichever pods come first, not its own.)
+   */
+  departedPods?: readonly Pod[] | undefined;
+}): ExistingCapacity {
   const requirements = canonical(Requirements.from(nodeClaim.spec.requirements));
   const candidates = options.offers.filter((o) => labelMismatch(requirements, instanceLabels(o)) === undefined);
   let allocatable: ResourceAmounts;
@@ -342,6 +364,7 @@ export function existingFromNodeClaim(nodeClaim: NodeClaim, options: { offers: r
   }
   let used = requestedAmounts(nodeClaim.spec.resources.requests);
   for (const p of options.nominatedPods ?? []) used = addResources(used, podRequests(p));
+  for (const p of options.departedPods ?? []) used = maxResources(NO_RESOURCES, subtractResources(used, podRequests(p)));
   const labels = { ...requirements.singleValuedLabels(), ...(nodeClaim.metadata.labels ?? {}) };
   return {
     kind: 'NodeClaim',
@@ -386,7 +409,8 @@ export function plan(input: PlanInput, options: PlanOptions = {}): Plan {
     let alternatives: Requirements[];
     let requests: ResourceAmounts;
     try {
-      alternatives = Requirements.podAlternatives(pod).map(canonical);
+      // As written: the scheduler matches node labels literally, so a pod's `h100` must not plan an `h100-pcie` node it would never land on.
+      alternatives = Requirements.podAlternatives(pod);
       requests = podRequests(pod);
     } catch (err) {
       podErrors.push({ pod: ref, reason: `reading pod ${key}: ${err instanceof Error ? err.message : String(err)}` });
@@ -517,7 +541,7 @@ export function plan(input: PlanInput, options: PlanOptions = {}): Plan {
           break;
         }
         why.push(labelled === 0
-          ? `no available instance type meets ${alt.size > 0 ? alt.toString() : 'its requirements'}${gpuOk ? '' : ' (GPU types are only offered to pods that request nvidia.com/gpu)'}`
+          ? `no available instance type meets ${alt.size > 0 ? alt.toString() : 'its requirements'}${gpuOk ? '' : ' (GPU types are only offered to pods that request nvidia.com/gpu)'}${gpuNameHint(alt)}`
           : `no instance type fits requests ${describeRequests(pod.requests)} after kubelet reservations and DaemonSet overhead (${labelled} types considered)`);
       }
       if (!chosen) {

@@ -1,0 +1,22 @@
+// Catalogs read before anyone asks. A worker that starts (a deploy, a restart)
+// and a watcher that sees a NodeClass read the catalogs of its zones at once,
+// so the first burst of NodeClaims does not wait on catalog pages. Best effort:
+// a failure only means the first caller reads the catalog itself.
+import type { CatalogCache } from './caches.ts';
+import { SCALEWAY_ZONES } from './instance-types.ts';
+
+/** The zones ScalewayNodeClasses use: their `spec.zones`, every zone for one without. */
+export function zonesOfNodeClasses(nodeClasses: readonly unknown[]): string[] {
+  const zones = new Set<string>();
+  for (const raw of nodeClasses) {
+    const listed = (raw as { spec?: { zones?: string[] } }).spec?.zones;
+    for (const zone of listed?.length ? listed : SCALEWAY_ZONES) zones.add(zone);
+  }
+  return [...zones].sort();
+}
+
+export function warmCatalogs(catalog: CatalogCache, nodeClasses: readonly unknown[], who: string): void {
+  for (const zone of zonesOfNodeClasses(nodeClasses)) {
+    catalog.offers(zone).catch((err: unknown) => console.warn(`[${who}] reading the catalog of ${zone} ahead: ${err instanceof Error ? err.message : String(err)}`));
+  }
+}

@@ -1,0 +1,67 @@
+// The provisioner's batching: one round for a burst, at most maxMs after its
+// first pod, and a failed round tried again without waiting for a new pod.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Batcher } from '../../watcher/provisioner/batcher.ts';
+
+describe('Batcher', () => {
+  it('runs once for a burst, after the burst has been idle for idleMs', async () => {
+    const runs: number[] = [];
+    const start = Date.now();
+    const batcher = new Batcher(() => {
+      runs.push(Date.now() - start);
+      return Promise.resolve();
+    }, 60, 5_000);
+    for (let i = 0; i < 5; i++) {
+      batcher.trigger();
+      await sleep(20);
+    }
+    await sleep(150);
+    assert.equal(runs.length, 1, 'one round for five triggers');
+    assert.ok((runs[0] ?? 0) >= 80 + 60 - 5, `ran ${runs[0]} ms after the first trigger: after the last trigger's idle window`);
+    await batcher.close();
+  });
+
+  it('does not let a steady trickle of pods delay the round past maxMs', async () => {
+    let runs = 0;
+    const batcher = new Batcher(() => {
+      runs++;
+      return Promise.resolve();
+    }, 50, 150);
+    const until = Date.now() + 260;
+    while (Date.now() < until && runs === 0) {
+      batcher.trigger();
+      await sleep(20);
+    }
+    assert.equal(runs, 1, 'the max window closed the batch although triggers kept coming');
+    await batcher.close();
+  });
+
+  it('plans again after a failed round, without a new trigger', async () => {
+    let calls = 0;
+    const batcher = new Batcher(() => {
+      calls++;
+      return calls === 1 ? Promise.reject(new Error('listing server types in fr-par-2: unreachable')) : Promise.resolve();
+    }, 10, 1_000);
+    batcher.trigger();
+    await sleep(1_300);
+    assert.equal(calls, 2, 'the failed round was retried once, then it succeeded');
+    await sleep(200);
+    assert.equal(calls, 2, 'no retry after a success');
+    await batcher.close();
+  });
+
+  it('stops retrying once closed', async () => {
+    let calls = 0;
+    const batcher = new Batcher(() => {
+      calls++;
+      return Promise.reject(new Error('down'));
+    }, 10, 1_000);
+    batcher.trigger();
+    await sleep(50);
+    await batcher.close();
+    await sleep(1_200);
+    assert.equal(calls, 1);
+  });
+});
