@@ -35,7 +35,7 @@ export function catalogOffers(...zones: string[]): ServerTypeOffer[] {
 
 export interface PoolSpec {
   name: string;
-  requirements?: { key: string; operator: string; values?: string[] }[];
+  requirements?: { key: string; operator: string; values?: string[]; minValues?: number }[];
   taints?: { key: string; value?: string; effect: string }[];
   startupTaints?: { key: string; value?: string; effect: string }[];
   labels?: Record<string, string>;

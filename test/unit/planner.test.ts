@@ -131,6 +131,22 @@ describe('planner', () => {
     assert.deepEqual(freed.nominations.map((n) => [n.pod.name, n.name]), [['c', 'gpu-launching'], ['d', 'gpu-launching']]);
   });
 
+  it('keeps minValues instance types on each NodeClaim, and plans nothing that cannot have them', () => {
+    const l4Types = OFFERS.filter((o) => o.gpu?.name === 'L4' && o.availability !== 'shortage' && !o.endOfService).map((o) => o.commercialType);
+    assert.ok(l4Types.length >= 3, `fr-par-2 offers ${l4Types.join(', ')}`);
+    const pool = planPool({ name: 'flex', requirements: [{ key: 'node.kubernetes.io/instance-type', operator: 'In', values: l4Types, minValues: 3 }] });
+    const one = plan({ pods: [pod({ name: 'p', requests: GPU_ONE })], nodePools: [pool], offers: OFFERS });
+    assert.equal(one.nodeClaims.length, 1);
+    const types = req(one.nodeClaims[0]!, 'node.kubernetes.io/instance-type');
+    assert.ok((types?.values?.length ?? 0) >= 3, `at least three types to fall back on: ${types?.values?.join(', ')}`);
+    assert.equal(types?.minValues, 3, 'the NodeClaim carries the minValues');
+
+    // Only the largest L4 type holds four GPUs: one value where three are required.
+    const four = plan({ pods: [pod({ name: 'big', requests: { 'nvidia.com/gpu': '4', cpu: '1', memory: '4Gi' } })], nodePools: [pool], offers: OFFERS });
+    assert.equal(four.nodeClaims.length, 0);
+    assert.match(four.podErrors[0]?.reason ?? '', /minValues 3 but the instance types that fit its pods give 1/);
+  });
+
   it('names the taint a pod does not tolerate', () => {
     const pool = planPool({ name: 'gpu', taints: [{ key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' }] });
     const result = plan({ pods: [pod({ name: 'p', requests: GPU_ONE })], nodePools: [pool], offers: OFFERS });

@@ -580,7 +580,8 @@ export function plan(input: PlanInput, options: PlanOptions = {}): Plan {
       for (const ref of nc.pods) nominations.push({ pod: ref, kind: 'NodeClaim', name: nc.name, planned: true });
     }
     for (const t of placed.overLimit) note(t.pod, `NodePool ${pool.name}: limit reached (${describeLimits(pool)}; no room for ${describeRequests(t.pod.requests)} more)`);
-    left = [...rest, ...placed.overLimit.map((t) => t.pod)].sort((a, b) => a.index - b.index);
+    for (const u of placed.unmet) note(u.taker.pod, `NodePool ${pool.name}: ${u.reason}`);
+    left = [...rest, ...placed.overLimit.map((t) => t.pod), ...placed.unmet.map((u) => u.taker.pod)].sort((a, b) => a.index - b.index);
   }
   for (const pod of left) {
     const why = reasons.get(pod.index) ?? [];
@@ -622,7 +623,24 @@ interface Taker {
  * offers that still fit the remaining limit, accepts NodeClaims while their
  * cheapest offering's capacity fits, and repacks the rest with what is left.
  */
-function packPool(pool: PreparedPool, takers: Taker[], solver: (p: PackProblem) => PackResult, limitEvents: Map<string, string>): { nodeClaims: PlannedNodeClaim[]; overLimit: Taker[] } {
+/**
+ * Why a NodeClaim over these offerings would break a NodePool requirement's
+ * `minValues` (at least that many distinct values of its key among the
+ * instance types it may launch as), or undefined when none is broken.
+ */
+function minValuesShortfall(pool: PreparedPool, offerIdx: readonly number[]): string | undefined {
+  for (const r of pool.requirements.list()) {
+    if (!r.minValues) continue;
+    const values = new Set(offerIdx.flatMap((o) => pool.labels[o]?.[r.key] ?? []));
+    if (values.size < r.minValues) {
+      return `requirement ${r.key} has minValues ${r.minValues} but the instance types that fit its pods give ${values.size} (${[...values].sort().join(', ') || 'none'})`;
+    }
+  }
+  return undefined;
+}
+
+function packPool(pool: PreparedPool, takers: Taker[], solver: (p: PackProblem) => PackResult, limitEvents: Map<string, string>): { nodeClaims: PlannedNodeClaim[]; overLimit: Taker[]; unmet: { taker: Taker; reason: string }[] } {
+  const unmet: { taker: Taker; reason: string }[] = [];
   const nodeClaims: PlannedNodeClaim[] = [];
   let remaining = pool.remaining;
   let todo = takers;
@@ -663,6 +681,13 @@ function packPool(pool: PreparedPool, takers: Taker[], solver: (p: PackProblem) 
         continue;
       }
       const fallback = bin.offers.filter((o) => withinLimit(pool.capacity[o]!, remaining));
+      const shortfall = minValuesShortfall(pool, fallback);
+      if (shortfall) {
+        // Strict, as Karpenter's default minValuesPolicy: no NodeClaim with less flexibility than asked for.
+        for (const i of bin.items) unmet.push({ taker: current[i]!, reason: shortfall });
+        accepted.push(bin.items);
+        continue;
+      }
       remaining = subtractResources(remaining, { ...cap, pods: 0 });
       nodeClaims.push(buildNodeClaim(pool, bin.items.map((i) => current[i]!), fallback));
       accepted.push(bin.items);
@@ -671,13 +696,13 @@ function packPool(pool: PreparedPool, takers: Taker[], solver: (p: PackProblem) 
     if (unplaced.length > 0 || stopped) {
       limitEvents.set(pool.name, `NodePool ${pool.name} reached its limits (${describeLimits(pool)}): ${unplaced.length + (stopped ? result.bins.filter((b) => !accepted.includes(b.items)).reduce((n, b) => n + b.items.length, 0) : 0)} pod(s) left without a node`);
     }
-    if (!stopped) return { nodeClaims, overLimit: unplaced };
+    if (!stopped) return { nodeClaims, overLimit: unplaced, unmet };
     const done = new Set(accepted.flat());
     const next = current.filter((_, i) => !done.has(i));
-    if (accepted.length === 0) return { nodeClaims, overLimit: next };
+    if (accepted.length === 0) return { nodeClaims, overLimit: next, unmet };
     todo = next;
   }
-  return { nodeClaims, overLimit: [] };
+  return { nodeClaims, overLimit: [], unmet };
 }
 
 function buildNodeClaim(pool: PreparedPool, members: Taker[], offerIdx: number[]): PlannedNodeClaim {
@@ -699,7 +724,7 @@ function buildNodeClaim(pool: PreparedPool, members: Taker[], offerIdx: number[]
   const nodeSelector: NodeSelectorRequirement[] = [
     ...requirements.toNodeSelectorRequirements({ forNodeClaim: true }).filter((r) => r.key !== LABEL_INSTANCE_TYPE && r.key !== LABEL_ZONE && restrictedLabelErrorFor(r.key) === undefined),
     ...(capacityType ? [] : [{ key: LABEL_CAPACITY_TYPE, operator: 'In' as const, values: [CAPACITY_TYPE_ON_DEMAND] }]),
-    { key: LABEL_INSTANCE_TYPE, operator: 'In' as const, values: types },
+    { key: LABEL_INSTANCE_TYPE, operator: 'In' as const, values: types, ...(pool.requirements.get(LABEL_INSTANCE_TYPE)?.minValues ? { minValues: pool.requirements.get(LABEL_INSTANCE_TYPE)?.minValues } : {}) },
     { key: LABEL_ZONE, operator: 'In' as const, values: zones },
   ].sort((a, b) => a.key.localeCompare(b.key));
   const template = pool.pool.nodePool.spec.template;
