@@ -114,6 +114,37 @@ describe('provisioning faults and cleanup', () => {
     assert.match(failed.message ?? '', /no GPU type named k80 in fr-par-2; known GPUs: .*l4/);
   });
 
+  it('reuses the server after the workflow is reset to before its create: one server, Ready', async () => {
+    // `temporal workflow reset` to the first workflow task: the launch's local activities, createServer
+    // included, run again in a new run. The NodeClaim says a create was attempted, so it looks first.
+    stack.simulator.faults.stickInStarting({ zone: 'fr-par-2', times: 1 });
+    const nc = await createNodeClaim('reset-after-create');
+    const uid = nc.metadata.uid ?? '';
+    await eventually('the server to be starting', () => Promise.resolve(serversOf(uid)[0]?.state === 'starting' ? true : undefined));
+    assert.ok((await getNodeClaim(stack, 'reset-after-create'))?.metadata.annotations?.['karpenter.scaleway.com/server-create-attempted'], 'the first create was recorded on the NodeClaim');
+    const client = stack.product.worker.client;
+    const workflowId = `provision/reset-after-create/${uid}`;
+    const before = await client.workflow.getHandle(workflowId).describe();
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    const firstTaskStarted = history.events?.find((e) => e.workflowTaskStartedEventAttributes);
+    assert.ok(firstTaskStarted?.eventId);
+    const lookups = (): number => stack.simulator.requests.filter((r) => r.kind === 'listServers' && r.query.includes(uid)).length;
+    assert.equal(lookups(), 0, 'the first create looked for nothing');
+    await client.workflowService.resetWorkflowExecution({
+      namespace: client.options.namespace,
+      workflowExecution: { workflowId, runId: before.runId },
+      workflowTaskFinishEventId: firstTaskStarted.eventId,
+      reason: 'test: replay the launch',
+      requestId: `reset-${uid}`,
+    });
+    stack.simulator.releaseStuck();
+    await untilReady('reset-after-create');
+    const after = await client.workflow.getHandle(workflowId).describe();
+    assert.notEqual(after.runId, before.runId, 'a new run did the launch');
+    assert.equal(serversOf(uid).length, 1, 'exactly one server');
+    assert.ok(lookups() >= 1, 'the new run looked for the server by its tag before creating one');
+  });
+
   it('survives a worker restart while the server boots: one server, Ready', async () => {
     stack.simulator.faults.stickInStarting({ zone: 'fr-par-2', times: 1 });
     const nc = await createNodeClaim('worker-restart');
