@@ -60,7 +60,7 @@ const NODE_CHECK_INTERVAL_MS = 15_000;
 
 export async function provisionNodeClaim(input: ProvisionNodeClaimInput): Promise<ProvisionNodeClaimResult> {
   const ref = input.nodeClaim;
-  const status: ProvisioningStatus = { step: 'ResolvingNodeClass', offering: undefined, server: undefined, providerID: undefined, nodeName: undefined, attempts: [] };
+  const status: ProvisioningStatus = { step: 'ResolvingNodeClassAndOfferings', offering: undefined, server: undefined, providerID: undefined, nodeName: undefined, attempts: [] };
   let signalledNode: string | undefined;
   // Every signal about the Node (it appeared, it changed) wakes the waits below at once.
   let nodeEvents = 0;
@@ -70,16 +70,13 @@ export async function provisionNodeClaim(input: ProvisionNodeClaimInput): Promis
     nodeEvents++;
   });
 
-  // 1. The NodeClass must be Ready before anything is created.
-  const nodeClass = await launch.resolveNodeClass(ref);
+  // 1-2. The NodeClass must be Ready before anything is created; offerings come cheapest first, minus
+  // those recently out of stock. Both are reads, run side by side; the NodeClass's verdict comes first.
+  const [nodeClass, choice] = await Promise.all([launch.resolveNodeClass(ref), launch.chooseOfferings(ref)]);
   if (!nodeClass.ready) {
     await api.recordFailure({ ref, conditionType: 'Launched', reason: nodeClass.reason, message: nodeClass.message });
     return { outcome: 'Failed', reason: nodeClass.reason, message: nodeClass.message };
   }
-
-  // 2. Offerings, cheapest first, minus those recently out of stock.
-  status.step = 'ChoosingOffering';
-  const choice = await launch.chooseOfferings(ref);
   if (!choice.ok) {
     // Bad input (an unknown GPU type, an impossible requirement): keep the NodeClaim so the user sees why.
     await api.recordFailure({ ref, conditionType: 'Launched', reason: choice.reason, message: choice.message });
