@@ -34,8 +34,16 @@ export const IMAGE_TTL_MS = 10 * 60_000;
 
 type Clock = () => number;
 
+interface CatalogEntry {
+  at: number;
+  offers: Promise<ServerTypeOffer[]>;
+  /** The catalog once read: what answers while the entry is stale. */
+  settled?: ServerTypeOffer[];
+  refreshing?: boolean;
+}
+
 export class CatalogCache {
-  private readonly entries = new Map<string, { at: number; offers: Promise<ServerTypeOffer[]>; settled?: ServerTypeOffer[]; refreshing?: boolean }>();
+  private readonly entries = new Map<string, CatalogEntry>();
   constructor(
     private readonly cloud: ScalewayCloud,
     private readonly now: Clock = Date.now,
@@ -67,7 +75,7 @@ export class CatalogCache {
 
   private read(zone: string, behindStale = false): Promise<ServerTypeOffer[]> {
     const offers = this.cloud.listServerTypes(zone);
-    const entry: { at: number; offers: Promise<ServerTypeOffer[]>; settled?: ServerTypeOffer[] } = { at: this.now(), offers };
+    const entry: CatalogEntry = { at: this.now(), offers };
     // While a refresh behind a stale entry is in flight, the stale entry keeps answering.
     if (!behindStale) this.entries.set(zone, entry);
     offers.then((value) => {

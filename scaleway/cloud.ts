@@ -90,8 +90,6 @@ export interface ScalewayCloud {
   deleteServer(zone: string, id: string): Promise<boolean>;
   setCloudInit(zone: string, id: string, cloudInit: string): Promise<void>;
   deleteCloudInit(zone: string, id: string): Promise<void>;
-  /** undefined once the volume is gone. */
-  getVolume(zone: string, id: string): Promise<VolumeInfo | undefined>;
   /** false when the volume was already gone. */
   deleteVolume(zone: string, id: string): Promise<boolean>;
   /** Block volumes of exactly this name. */
@@ -250,11 +248,6 @@ export function createScalewayCloud(credentials: ScalewayCredentials): ScalewayC
 
     async deleteCloudInit(zone, id) {
       await notFoundIsUndefined(`deleting cloud-init of server ${id} in ${zone}`, () => instance.deleteServerUserData({ zone, serverId: id, key: 'cloud-init' }));
-    },
-
-    async getVolume(zone, id) {
-      const v = await notFoundIsUndefined(`reading volume ${id} in ${zone}`, () => block.getVolume({ zone, volumeId: id }), cloudRead);
-      return v ? { id: v.id, zone: v.zone, status: v.status, referencedBy: v.references.length } : undefined;
     },
 
     async deleteVolume(zone, id) {

@@ -2,7 +2,7 @@
 // of that type carries, its capacity and allocatable resources, and which
 // offerings (type × zone) can host a NodeClaim, cheapest first.
 import type { ServerTypeOffer } from './cloud.ts';
-import { gpuLabelValue, shortGpuName } from './gpu-names.ts';
+import { canonicalGpuName, gpuLabelValue, shortGpuName } from './gpu-names.ts';
 import type { Requirements } from '../kube/api/requirements.ts';
 import {
   LABEL_ARCH,
@@ -19,8 +19,20 @@ import {
   LABEL_REGION,
   LABEL_SEED_INSTANCE_TYPE,
   LABEL_ZONE,
+  canonicalCapacityType,
 } from '../kube/api/constants.ts';
 import { parseQuantity } from '../kube/quantity.ts';
+
+/**
+ * A requirement value as nodes carry it: GPU short names (`l4`, `h100`) become
+ * the label value (`h100-pcie`), the seed's `scaleway-gpu` capacity type
+ * becomes `on-demand`; any other key's value is kept.
+ */
+export function canonicalLabelValue(key: string, value: string): string {
+  if (key === LABEL_INSTANCE_GPU_NAME) return canonicalGpuName(value);
+  if (key === LABEL_CAPACITY_TYPE) return canonicalCapacityType(value) ?? value;
+  return value;
+}
 
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 export const CAPACITY_TYPE_ON_DEMAND = 'on-demand';

@@ -138,16 +138,19 @@ describe('cloud errors through the SDK and the simulator', () => {
   });
 
   it('deletes a volume twice without complaint', async () => {
-    const server = await cloud.createServer(spec);
+    const name = 'scw-karpenter-test-root';
+    const server = await cloud.createServer({ ...spec, rootVolume: { ...spec.rootVolume, name } });
     const volumeId = server.rootVolume?.id;
     assert.ok(volumeId);
     await cloud.powerOn(ZONE, server.id);
     await cloud.terminate(ZONE, server.id);
     assert.equal(await cloud.getServer(ZONE, server.id), undefined, 'terminated servers are gone');
-    assert.equal((await cloud.getVolume(ZONE, volumeId))?.referencedBy, 0, 'the SBS root volume outlives its server');
-    await cloud.deleteVolume(ZONE, volumeId);
-    await cloud.deleteVolume(ZONE, volumeId);
-    assert.equal(await cloud.getVolume(ZONE, volumeId), undefined);
+    const [volume] = await cloud.listVolumesByName(ZONE, name);
+    assert.equal(volume?.id, volumeId, 'the SBS root volume is found by the name it was created with');
+    assert.equal(volume.referencedBy, 0, 'the SBS root volume outlives its server');
+    assert.equal(await cloud.deleteVolume(ZONE, volumeId), true);
+    assert.equal(await cloud.deleteVolume(ZONE, volumeId), false, 'the second delete finds it gone');
+    assert.deepEqual(await cloud.listVolumesByName(ZONE, name), []);
   });
 
   it('reads every page of the zone catalog, with availability', async () => {

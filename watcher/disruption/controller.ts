@@ -3,7 +3,6 @@
 // first; a chosen NodeClaim is then deleted (its termination workflow drains
 // the node and gives the server back); what is held back is told on the
 // NodeClaim once.
-import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeRest } from '../../kube/rest.ts';
 import { parsePod, parseNode } from '../../kube/api/core.ts';
 import { isConflict, isNotFound } from '../../kube/rest.ts';
@@ -12,17 +11,12 @@ import { NODECLAIM_GVR } from '../../kube/api/constants.ts';
 import { clusterPath, nodeClaimEventTarget, recordEvent, updateNodeClaimStatus } from '../../kube/objects.ts';
 import type { CatalogCache } from '../../scaleway/caches.ts';
 import { decideDisruptions, priceFromOffers } from './decide.ts';
+import type { WatchedObjects } from '../sources.ts';
 
 /** How often candidates are looked for: short enough for a 30 s consolidateAfter to be kept to within seconds. */
 export const DISRUPTION_INTERVAL_MS = 5_000;
 
-export interface DisruptionSources {
-  pods(): readonly KubernetesObject[];
-  nodes(): readonly KubernetesObject[];
-  nodeClaims(): readonly KubernetesObject[];
-  nodePools(): readonly KubernetesObject[];
-  nodeClasses(): readonly KubernetesObject[];
-}
+export type DisruptionSources = WatchedObjects;
 
 export interface DisruptionController {
   /** Runs one pass now (tests). */

@@ -14,15 +14,12 @@ import {
   ANNOTATION_NODEPOOL_HASH,
   ANNOTATION_NODEPOOL_HASH_VERSION,
   CONDITION,
-  LABEL_CAPACITY_TYPE,
-  LABEL_INSTANCE_GPU_NAME,
   LABEL_ZONE,
   REASON,
-  canonicalCapacityType,
 } from '../../kube/api/constants.ts';
 import { isConditionTrue } from '../../kube/api/conditions.ts';
 import { Requirement, Requirements, SCHEDULING_WELL_KNOWN_LABELS } from '../../kube/api/requirements.ts';
-import { canonicalGpuName } from '../../scaleway/gpu-names.ts';
+import { canonicalLabelValue } from '../../scaleway/instance-types.ts';
 import { NODECLASS_HASH_VERSION, NODEPOOL_HASH_VERSION, nodeClassHash, nodePoolHash } from '../drift-hashes.ts';
 
 export type DriftReason = typeof REASON.NodePoolDrifted | typeof REASON.RequirementsDrifted | typeof REASON.NodeClassDrifted;
@@ -48,13 +45,6 @@ export function nodePoolDrift(nodeClaim: Claim, pool: Pick<NodePool, 'metadata' 
   return { reason: REASON.NodePoolDrifted, message: `NodePool ${pool.metadata.name}'s template changed since the NodeClaim was made (hash ${stamped}, now ${current})` };
 }
 
-/** Values as nodes are labelled: GPU short names (`h100`) and the seed's `scaleway-gpu` capacity type read canonically. */
-function canonicalValues(key: string, values: readonly string[] | undefined): readonly string[] | undefined {
-  if (key === LABEL_INSTANCE_GPU_NAME) return values?.map(canonicalGpuName);
-  if (key === LABEL_CAPACITY_TYPE) return values?.map((v) => canonicalCapacityType(v) ?? v);
-  return values;
-}
-
 /**
  * Upstream checks the NodePool's requirements against the NodeClaim's labels.
  * A missing label counts only where the NodeClaim would have one: the
@@ -65,7 +55,7 @@ function canonicalValues(key: string, values: readonly string[] | undefined): re
 export function requirementsDrift(nodeClaim: Claim, pool: Pick<NodePool, 'metadata' | 'spec'>): Drift | undefined {
   const labels = nodeClaim.metadata.labels ?? {};
   const checked = pool.spec.template.spec.requirements
-    .map((r) => Requirement.of(r.key, r.operator, canonicalValues(r.key, r.values), r.minValues))
+    .map((r) => Requirement.of(r.key, r.operator, r.values?.map((v) => canonicalLabelValue(r.key, v)), r.minValues))
     .filter((r) => labels[r.key] !== undefined || SCHEDULING_WELL_KNOWN_LABELS.has(r.key) || (!r.complement && r.values.size === 1));
   const unmet = Requirements.of(...checked).unmetBy(labels);
   return unmet === undefined ? undefined : { reason: REASON.RequirementsDrifted, message: `NodePool ${pool.metadata.name}'s requirements changed: ${unmet}` };

@@ -22,10 +22,10 @@
 // other key the v1 CRD rejects are dropped with a warning. Budgets keep v1's
 // default (10% of nodes, rounded up: one node of a one-node pool).
 import { z } from 'zod';
-import { NODEPOOL_GVR, NODECLASS_REF, LABEL_CAPACITY_TYPE, LABEL_INSTANCE_GPU_NAME, LABEL_SEED_INSTANCE_TYPE, canonicalCapacityType } from '../../kube/api/constants.ts';
+import { NODEPOOL_GVR, NODECLASS_REF, LABEL_INSTANCE_GPU_NAME, LABEL_SEED_INSTANCE_TYPE } from '../../kube/api/constants.ts';
 import { QuantitySchema, TaintSchema, parseObject } from '../../kube/api/schemas.ts';
 import { restrictedLabelError, type NodeSelectorRequirement } from '../../kube/api/requirements.ts';
-import { canonicalGpuName } from '../../scaleway/gpu-names.ts';
+import { canonicalLabelValue } from '../../scaleway/instance-types.ts';
 
 const ProvisionerSchema = z.object({
   apiVersion: z.literal('karpenter.sh/v1alpha5'),
@@ -94,14 +94,9 @@ export function nodePoolFromSeedProvisioner(obj: unknown): SeedMigration {
       warnings.push(`requirement ${r.key}: operator ${r.operator} is not supported by v1, dropped`);
       continue;
     }
-    let key = r.key;
-    let values = r.values;
-    if (key === LABEL_SEED_INSTANCE_TYPE) {
-      key = LABEL_INSTANCE_GPU_NAME;
-      values = values?.map(canonicalGpuName);
-    } else if (key === LABEL_CAPACITY_TYPE) {
-      values = values?.map((v) => canonicalCapacityType(v) ?? v);
-    }
+    // The seed's `karpenter.sh/instance-type: l4` is the GPU name in v1.
+    const key = r.key === LABEL_SEED_INSTANCE_TYPE ? LABEL_INSTANCE_GPU_NAME : r.key;
+    const values = r.values?.map((v) => canonicalLabelValue(key, v));
     const restricted = restrictedLabelError(key, 'NodePool');
     if (restricted) {
       warnings.push(`requirement ${r.key}: ${restricted} in v1, dropped`);

@@ -3,7 +3,6 @@
 // catalog, the existing nodes and the NodeClaims still launching, and become
 // NodeClaims (which the provisioning workflows then fulfil). Pods are told
 // where they will go, or why nothing can run them.
-import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeRest } from '../../kube/rest.ts';
 import { isAlreadyExists } from '../../kube/rest.ts';
 import { parsePod, parseNode, isPodUnschedulable, type Pod } from '../../kube/api/core.ts';
@@ -18,18 +17,14 @@ import { rootVolumeOf } from '../../activities/root-volume.ts';
 import { poolResources } from '../nodepool-status.ts';
 import { existingFromNode, existingFromNodeClaim, plan, type Plan, type PlanNodePool } from './planner.ts';
 import { Batcher } from './batcher.ts';
+import { zonesOfNodeClasses } from '../../scaleway/catalog-warmup.ts';
 import { nodeClassHashAnnotations, nodePoolHashAnnotations } from '../drift-hashes.ts';
+import type { WatchedObjects } from '../sources.ts';
 
 /** The pods a launching NodeClaim was made for: while it launches they are its, not new work. */
 export const ANNOTATION_NOMINATED_PODS = 'karpenter.scaleway.com/nominated-pods';
 
-export interface ProvisionerSources {
-  pods(): readonly KubernetesObject[];
-  nodes(): readonly KubernetesObject[];
-  nodeClaims(): readonly KubernetesObject[];
-  nodePools(): readonly KubernetesObject[];
-  nodeClasses(): readonly KubernetesObject[];
-}
+export type ProvisionerSources = WatchedObjects;
 
 export interface ProvisionerOptions {
   kube: KubeRest;
@@ -48,6 +43,7 @@ export interface ProvisionerOptions {
 }
 
 const podKey = (p: { namespace: string; name: string }): string => `${p.namespace}/${p.name}`;
+const keyOfPod = (p: Pod): string => podKey({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name });
 const podTarget = (p: { namespace: string; name: string; uid?: string | undefined }): EventTarget => ({ apiVersion: 'v1', kind: 'Pod', name: p.name, namespace: p.namespace, uid: p.uid });
 
 function safeParse<T>(parse: (o: unknown) => T, raw: unknown): T | undefined {
@@ -133,9 +129,9 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       if (!holdsNominations(nc, now)) continue;
       for (const key of nominatedKeys(nc)) spokenFor.add(key);
     }
-    const podsByKey = new Map(allPods.map((p) => [podKey({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }), p]));
+    const podsByKey = new Map(allPods.map((p) => [keyOfPod(p), p]));
     const pending = allPods.filter((p) => !p.spec.nodeName && !p.metadata.deletionTimestamp && isPodUnschedulable(p));
-    const pods = pending.filter((p) => !spokenFor.has(podKey({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name })));
+    const pods = pending.filter((p) => !spokenFor.has(keyOfPod(p)));
     if (pods.length === 0) return undefined;
 
     const nodeClasses = new Map<string, ScalewayNodeClass>();
@@ -144,9 +140,8 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       if (nc) nodeClasses.set(nc.metadata.name, nc);
     }
     const pools = sources.nodePools().flatMap((raw) => safeParse(parseNodePool, raw) ?? []).filter((p) => isScalewayNodeClassRef(p.spec.template.spec.nodeClassRef) && !p.metadata.deletionTimestamp);
-    const zones = new Set<string>();
-    for (const pool of pools) for (const z of nodeClasses.get(pool.spec.template.spec.nodeClassRef.name)?.spec.zones ?? SCALEWAY_ZONES) zones.add(z);
-    const offers = (await Promise.all([...zones].map((z) => options.catalog.offers(z)))).flat();
+    const zones = zonesOfNodeClasses(pools.map((pool) => nodeClasses.get(pool.spec.template.spec.nodeClassRef.name) ?? {}));
+    const offers = (await Promise.all(zones.map((z) => options.catalog.offers(z)))).flat();
 
     const planPools: PlanNodePool[] = [];
     for (const pool of pools) {
@@ -228,15 +223,14 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       }
     });
     await Promise.all(starts);
-    const uids = new Map(pending.map((p) => [podKey({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }), p.metadata.uid]));
     await inParallel(result.nominations, (n) =>
-      tell(podKey(n.pod), podTarget({ ...n.pod, uid: uids.get(podKey(n.pod)) }), 'Normal', 'Nominated', `Pod should schedule on: ${n.kind === 'Node' ? 'node' : 'nodeclaim'}/${n.name}`));
+      tell(podKey(n.pod), podTarget({ ...n.pod, uid: podsByKey.get(podKey(n.pod))?.metadata.uid }), 'Normal', 'Nominated', `Pod should schedule on: ${n.kind === 'Node' ? 'node' : 'nodeclaim'}/${n.name}`));
     await inParallel(result.podErrors, (e) => tell(podKey(e.pod), podTarget(e.pod), 'Warning', 'FailedScheduling', `Failed to schedule pod, ${e.reason}`));
     for (const e of result.limitEvents) {
       await tell(`pool/${e.nodePool}`, { apiVersion: NODEPOOL_GVR.apiVersion, kind: NODEPOOL_GVR.kind, name: e.nodePool }, 'Warning', 'LimitReached', e.message);
     }
     if (planPools.length === 0 && pools.length > 0) {
-      for (const p of pods) await tell(podKey({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }), podTarget({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name, uid: p.metadata.uid }), 'Warning', 'FailedScheduling', 'Failed to schedule pod, no NodePool has a Ready ScalewayNodeClass');
+      for (const p of pods) await tell(keyOfPod(p), podTarget({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name, uid: p.metadata.uid }), 'Warning', 'FailedScheduling', 'Failed to schedule pod, no NodePool has a Ready ScalewayNodeClass');
     }
     options.onPlanned?.(result, created);
     return result;

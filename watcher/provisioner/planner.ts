@@ -18,7 +18,6 @@ import {
   type NodeSelectorRequirementLike,
 } from '../../kube/api/requirements.ts';
 import {
-  canonicalCapacityType,
   LABEL_CAPACITY_TYPE,
   LABEL_INSTANCE_FAMILY,
   LABEL_INSTANCE_GPU_COUNT,
@@ -34,7 +33,7 @@ import {
 /** Why a NodeClaim may not carry this key (as a requirement or label), or undefined. */
 const restrictedLabelErrorFor = (key: string): string | undefined => restrictedLabelError(key, 'NodeClaim');
 import type { ServerTypeOffer } from '../../scaleway/cloud.ts';
-import { fits, instanceAllocatable, instanceCapacity, instanceLabels, labelMismatch, requestedAmounts, toResourceList, type ResourceAmounts } from '../../scaleway/instance-types.ts';
+import { canonicalLabelValue, fits, instanceAllocatable, instanceCapacity, instanceLabels, labelMismatch, requestedAmounts, toResourceList, type ResourceAmounts } from '../../scaleway/instance-types.ts';
 import { canonicalGpuName } from '../../scaleway/gpu-names.ts';
 import { addResources, maxResources, NO_RESOURCES, podRequests, subtractResources, toAmounts } from './pod-requests.ts';
 import { antiAffinityConflict, matchesSelector, podConstraints, type AntiAffinityTerm, type ZoneSpread } from './plan-constraints.ts';
@@ -160,8 +159,7 @@ function canonical(requirements: Requirements): Requirements {
   const fixed = requirements.list().map((r) => {
     if (r.key !== LABEL_INSTANCE_GPU_NAME && r.key !== LABEL_CAPACITY_TYPE) return r;
     if (r.values.size === 0) return r;
-    const map = (v: string): string => (r.key === LABEL_INSTANCE_GPU_NAME ? canonicalGpuName(v) : (canonicalCapacityType(v) ?? v));
-    const rebuilt = Requirement.of(r.key, r.complement ? 'NotIn' : 'In', [...r.values].map(map), r.minValues);
+    const rebuilt = Requirement.of(r.key, r.complement ? 'NotIn' : 'In', [...r.values].map((v) => canonicalLabelValue(r.key, v)), r.minValues);
     // Bounds (Gt/Lt) on these keys make no sense; keep the set part only.
     return rebuilt;
   });
