@@ -22,7 +22,8 @@ export interface ActivityDeps {
   now: () => Date;
 }
 
-export const TAG_PREFIX = 'karpenter.scaleway.com';
+export { TAG_PREFIX } from '../kube/api/constants.ts';
+import { TAG_PREFIX } from '../kube/api/constants.ts';
 
 /** The tags on every server (and its root volume) made for a NodeClaim: find-before-create and garbage collection read them. */
 export function resourceTags(clusterName: string, nodeClaim: { name: string; uid: string }, nodePool: string | undefined): string[] {

@@ -48,6 +48,8 @@ export interface ServerInfo {
   rootVolume: { id: string; type: string } | undefined;
   privateIp: string | undefined;
   publicIp: string | undefined;
+  /** When Scaleway created it: garbage collection's grace period and duplicate resolution read it. */
+  createdAt: Date | undefined;
 }
 
 export interface CreateServerSpec {
@@ -67,8 +69,10 @@ export interface CreateServerSpec {
 export interface VolumeInfo {
   id: string;
   zone: string;
+  name: string;
   status: string;
   referencedBy: number;
+  createdAt: Date | undefined;
 }
 
 export interface ScalewayCloud {
@@ -94,6 +98,8 @@ export interface ScalewayCloud {
   deleteVolume(zone: string, id: string): Promise<boolean>;
   /** Block volumes of exactly this name. */
   listVolumesByName(zone: string, name: string): Promise<VolumeInfo[]>;
+  /** Block volumes whose name starts with this prefix (garbage collection: `scw-karpenter-<cluster>-`), every page. */
+  listVolumesByNamePrefix(zone: string, prefix: string): Promise<VolumeInfo[]>;
 }
 
 const PAGE_SIZE = 50; // the Instance API's own page size for catalogs
@@ -125,8 +131,11 @@ export function createScalewayCloud(credentials: ScalewayCredentials): ScalewayC
       rootVolume: root ? { id: root.id, type: root.volumeType } : undefined,
       privateIp: s.privateIp ?? undefined,
       publicIp: s.publicIp?.address ?? s.publicIps[0]?.address,
+      createdAt: s.creationDate,
     };
   };
+
+  const toVolume = (v: Blockv1.Volume): VolumeInfo => ({ id: v.id, zone: v.zone, name: v.name, status: v.status, referencedBy: v.references.length, createdAt: v.createdAt });
 
   const notFoundIsUndefined = async <T>(doing: string, call: () => Promise<T>, send = cloudCall): Promise<T | undefined> => {
     try {
@@ -258,7 +267,17 @@ export function createScalewayCloud(credentials: ScalewayCredentials): ScalewayC
     async listVolumesByName(zone, name) {
       // The API's name filter matches substrings: keep exact matches only.
       const res = await cloudRead(`listing volumes named ${name} in ${zone}`, () => block.listVolumes({ zone, name, includeDeleted: false }));
-      return res.volumes.filter((v) => v.name === name).map((v) => ({ id: v.id, zone: v.zone, status: v.status, referencedBy: v.references.length }));
+      return res.volumes.filter((v) => v.name === name).map(toVolume);
+    },
+
+    async listVolumesByNamePrefix(zone, prefix) {
+      const out: VolumeInfo[] = [];
+      for (let page = 1; ; page++) {
+        const res = await cloudRead(`listing volumes named ${prefix}* in ${zone}`, () => block.listVolumes({ zone, name: prefix, includeDeleted: false, page, pageSize: MAX_PAGE_SIZE }));
+        out.push(...res.volumes.filter((v) => v.name.startsWith(prefix)).map(toVolume));
+        if (res.volumes.length < MAX_PAGE_SIZE) break;
+      }
+      return out;
     },
   };
 }

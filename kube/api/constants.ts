@@ -17,6 +17,8 @@ function gvr(group: string, version: string, kind: string, plural: string): Grou
 }
 
 export const KARPENTER_GROUP = 'karpenter.sh';
+/** Our reserved prefix: tags on Scaleway resources and our labels/annotations. NodeClass tags may not use it. */
+export const TAG_PREFIX = 'karpenter.scaleway.com';
 export const SCALEWAY_GROUP = 'karpenter.scaleway.com';
 
 export const NODECLAIM_GVR = gvr(KARPENTER_GROUP, 'v1', 'NodeClaim', 'nodeclaims');
