@@ -37,4 +37,24 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Activities are the worker's side effects: they never run workflow code, and know nothing of the watcher.
+    files: ['activities/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['**/workflows/*', '**/workflows/**', '!**/workflows/contract.ts'], message: 'Activities do not import workflow code: take workflow IDs, the task queue, signals and queries from the shared contract (workflows/contract.ts).' },
+        { group: ['**/watcher/*', '**/watcher/**'], message: 'Activities run in the worker, the watcher is another process: share code through kube/, scaleway/ or the workflow contract.' },
+      ] }],
+    },
+  },
+  {
+    // The watcher starts and signals workflows; it never runs activities (another process, another Deployment).
+    files: ['watcher/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['**/activities/*', '**/activities/**'], message: 'The watcher does not import activities: share code through kube/ (NodeClass defaults: kube/api/nodeclass-defaults.ts), scaleway/ or the workflow contract.' },
+        { group: ['**/workflows/*', '**/workflows/**', '!**/workflows/contract.ts'], allowTypeImports: true, message: 'The watcher imports workflow types only (import type), and IDs, the task queue, signals and queries from the shared contract (workflows/contract.ts).' },
+      ] }],
+    },
+  },
 );

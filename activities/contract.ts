@@ -17,6 +17,11 @@ export type NodeClassResolution =
       bootstrapMode: BootstrapMode;
       /** Whether the server's user data holds a secret that outlives its join (k3s token, custom template, extra user data). */
       userDataOutlivesJoin: boolean;
+      /**
+       * How long the NodeClaim may take to get a server (NodeClass `timeouts.launch`). Optional: histories
+       * recorded before it existed replay without it, and the workflow then uses the default.
+       */
+      launchTimeoutSeconds?: number;
       /** How long a launched server may take to become a Node. */
       registrationTimeoutSeconds: number;
       /** How long a registered Node may take to become initialized (GPU device plugin up). */
@@ -67,6 +72,8 @@ export interface FailureRecord {
   ref: NodeClaimRef;
   /** The condition that failed, e.g. Launched. */
   conditionType: 'Launched' | 'Registered' | 'Initialized';
+  /** False for a verdict (the default); Unknown while the step is still being retried. */
+  status?: 'False' | 'Unknown';
   reason: string;
   message: string;
 }

@@ -23,16 +23,16 @@ export interface ActivityDeps {
 }
 
 export { TAG_PREFIX } from '../kube/api/constants.ts';
-import { TAG_PREFIX } from '../kube/api/constants.ts';
+import { TAG_CLUSTER, TAG_MANAGED, TAG_NODECLAIM, TAG_NODECLAIM_UID, TAG_NODEPOOL } from '../kube/api/constants.ts';
 
 /** The tags on every server (and its root volume) made for a NodeClaim: find-before-create and garbage collection read them. */
 export function resourceTags(clusterName: string, nodeClaim: { name: string; uid: string }, nodePool: string | undefined): string[] {
   return [
-    `${TAG_PREFIX}/managed`,
-    `${TAG_PREFIX}/cluster=${clusterName}`,
-    ...(nodePool ? [`${TAG_PREFIX}/nodepool=${nodePool}`] : []),
-    `${TAG_PREFIX}/nodeclaim=${nodeClaim.name}`,
-    `${TAG_PREFIX}/nodeclaim-uid=${nodeClaim.uid}`,
+    TAG_MANAGED,
+    `${TAG_CLUSTER}=${clusterName}`,
+    ...(nodePool ? [`${TAG_NODEPOOL}=${nodePool}`] : []),
+    `${TAG_NODECLAIM}=${nodeClaim.name}`,
+    nodeClaimUidTag(nodeClaim.uid),
   ];
 }
 
@@ -43,4 +43,15 @@ export function resourceTags(clusterName: string, nodeClaim: { name: string; uid
 export const rootVolumeName = (clusterName: string, nodeClaim: { uid: string }): string => `scw-karpenter-${clusterName}-${nodeClaim.uid}`;
 
 /** The one tag that identifies a NodeClaim's resources. */
-export const nodeClaimUidTag = (uid: string): string => `${TAG_PREFIX}/nodeclaim-uid=${uid}`;
+export const nodeClaimUidTag = (uid: string): string => `${TAG_NODECLAIM_UID}=${uid}`;
+
+/**
+ * The tags that make a server this cluster's and this NodeClaim's: every lookup and release matches all
+ * three together (the API's `tags` filter keeps servers carrying every one), so a server of another
+ * cluster or one tagged by hand with just the UID is never taken for ours.
+ */
+export const ownershipTags = (clusterName: string, uid: string): string[] => [
+  TAG_MANAGED,
+  `${TAG_CLUSTER}=${clusterName}`,
+  nodeClaimUidTag(uid),
+];

@@ -22,6 +22,13 @@ import {
   removeFinalizerActivity,
   stopProvisioningActivity,
 } from './termination.ts';
+import {
+  deleteGarbageTokenActivity,
+  deleteGarbageVolumeActivity,
+  deleteNodeClaimWithoutServerActivity,
+  planGarbageCollectionActivity,
+  releaseGarbageServerActivity,
+} from './garbage-collection.ts';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -45,6 +52,11 @@ export function createActivities(deps: ActivityDeps) {
     deleteNode: deleteNodeActivity(deps),
     releaseBootstrapCredentials: releaseBootstrapCredentialsActivity(deps),
     removeFinalizer: removeFinalizerActivity(deps),
+    planGarbageCollection: planGarbageCollectionActivity(deps),
+    releaseGarbageServer: releaseGarbageServerActivity(deps),
+    deleteGarbageVolume: deleteGarbageVolumeActivity(deps),
+    deleteGarbageToken: deleteGarbageTokenActivity(deps),
+    deleteNodeClaimWithoutServer: deleteNodeClaimWithoutServerActivity(deps),
   };
 }
 

@@ -5,7 +5,7 @@ import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps.ts';
 import type { FailureRecord, InitializationCheck, LaunchResult, NodeClaimRef, Offering, RegistrationCheck, RollbackInput, ServerRef } from './contract.ts';
 import { lookUpNodeClass } from './nodeclass.ts';
-import { rootVolumeOf } from './root-volume.ts';
+import { rootVolumeOf } from '../kube/api/nodeclass-defaults.ts';
 import { invalidInput, translated } from './failures.ts';
 import { releaseNodeClaimServers } from './servers.ts';
 import { deleteNodeClaimTokens } from './bootstrap.ts';
@@ -22,6 +22,7 @@ import {
   updateNodeClaimStatus,
 } from '../kube/objects.ts';
 import {
+  ANNOTATION_SERVER_CREATE_ATTEMPTED,
   CONDITION,
   EPHEMERAL_TAINT_PREFIX,
   FINALIZER_TERMINATION,
@@ -157,7 +158,7 @@ export function markInitializedActivity(deps: ActivityDeps) {
 async function recordFailureOn(deps: ActivityDeps, record: FailureRecord): Promise<boolean> {
   const nodeClaim = await getNodeClaimOf(deps.kube, record.ref);
   if (!nodeClaim) return false;
-  await setNodeClaimCondition(deps.kube, nodeClaim, { type: record.conditionType, status: 'False', reason: record.reason, message: record.message }, deps.now());
+  await setNodeClaimCondition(deps.kube, nodeClaim, { type: record.conditionType, status: record.status ?? 'False', reason: record.reason, message: record.message }, deps.now());
   await recordEvent(deps.kube, nodeClaimEventTarget(nodeClaim), 'Warning', record.reason, record.message, deps.now());
   return true;
 }
@@ -177,9 +178,15 @@ export function rollbackActivity(deps: ActivityDeps) {
   return (input: RollbackInput): Promise<{ servers: number; volumes: number }> => translated(async () => {
     Context.current().heartbeat('rolling back');
     const nodeClaim = await getNodeClaimOf(deps.kube, input.ref);
-    const released = await releaseNodeClaimServers(deps, input.ref, { server: input.server, providerID: nodeClaim?.status.providerID });
+    // The annotation is set before the first create call: without it no server can exist, and a NodeClass
+    // that was never usable costs no listing in every zone. A NodeClaim already gone proves nothing: look.
+    const mayHaveServer = input.server !== undefined || !nodeClaim || nodeClaim.metadata.annotations?.[ANNOTATION_SERVER_CREATE_ATTEMPTED] !== undefined;
+    const released = mayHaveServer
+      ? await releaseNodeClaimServers(deps, input.ref, { server: input.server, providerID: nodeClaim?.status.providerID })
+      : { servers: 0, volumes: 0 };
     await deleteNodeClaimTokens(deps.kube, input.ref.uid);
-    const present = await recordFailureOn(deps, { ...input, message: `${input.message}; rolled back (${released.servers} server(s), ${released.volumes} volume(s) released)` });
+    const message = mayHaveServer ? `${input.message}; rolled back (${released.servers} server(s), ${released.volumes} volume(s) released)` : input.message;
+    const present = await recordFailureOn(deps, { ...input, status: 'False', message });
     if (present && input.deleteNodeClaim) await deps.kube.delete(clusterPath(NODECLAIM_GVR, input.ref.name), { preconditions: { uid: input.ref.uid } });
     return released;
   });

@@ -52,6 +52,7 @@ export function resolveNodeClassActivity(deps: ActivityDeps) {
       nodeClassName: refName,
       bootstrapMode: lookup.nodeClass.spec.bootstrap.mode,
       userDataOutlivesJoin: lookup.nodeClass.spec.bootstrap.mode !== 'kubeadm' || Boolean(lookup.nodeClass.spec.userData),
+      launchTimeoutSeconds: Math.round(parseDuration(timeouts.launch) / 1000),
       registrationTimeoutSeconds: Math.round(parseDuration(timeouts.registration) / 1000),
       initializationTimeoutSeconds: Math.round(parseDuration(timeouts.initialization) / 1000),
     };

@@ -9,7 +9,7 @@ import { getNodeClaimOf } from '../kube/objects.ts';
 import { Requirements } from '../kube/api/requirements.ts';
 import { LABEL_INSTANCE_GPU_NAME, LABEL_INSTANCE_TYPE, LABEL_ZONE } from '../kube/api/constants.ts';
 import { rankOfferings, requestedAmounts, SCALEWAY_ZONES } from '../scaleway/instance-types.ts';
-import { rootVolumeOf } from './root-volume.ts';
+import { rootVolumeOf } from '../kube/api/nodeclass-defaults.ts';
 import { canonicalGpuName, gpuLabelValue } from '../scaleway/gpu-names.ts';
 import type { ServerTypeOffer } from '../scaleway/cloud.ts';
 

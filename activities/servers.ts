@@ -1,22 +1,29 @@
 // The server's side of a NodeClaim: create it (or find the one an earlier
 // attempt created), power it on, wait for it to run, and give it back.
-import { Context, log } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { ActivityDeps } from './deps.ts';
-import { nodeClaimUidTag, resourceTags, rootVolumeName } from './deps.ts';
+import { ownershipTags, resourceTags, rootVolumeName } from './deps.ts';
 import type { CreateServerResult, NodeClaimRef, Offering, ServerRef, ServerRunning } from './contract.ts';
 import { lookUpNodeClass } from './nodeclass.ts';
-import { rootVolumeOf } from './root-volume.ts';
+import { DEFAULT_GPU_IMAGE_LABEL, DEFAULT_IMAGE_LABEL, rootVolumeOf } from '../kube/api/nodeclass-defaults.ts';
 import { invalidInput, translated } from './failures.ts';
-import { getNodeClaimOf, patchNodeClaimMetadata, setNodeClaimCondition } from '../kube/objects.ts';
+import { getNodeClaimOf, getNodeClassRaw, nodeClaimEventTarget, patchNodeClaimMetadata, recordEvent, setNodeClaimCondition, updateNodeClaimStatus } from '../kube/objects.ts';
+import { findCondition, removeCondition } from '../kube/api/conditions.ts';
 import { ANNOTATION_SERVER_CREATE_ATTEMPTED, CONDITION, LABEL_NODEPOOL, REASON } from '../kube/api/constants.ts';
 import { isUuid, parseProviderId } from '../kube/api/provider-id.ts';
+import { parseScalewayNodeClass } from '../kube/api/schemas.ts';
 import { CloudError } from '../scaleway/errors.ts';
 import type { ServerInfo } from '../scaleway/cloud.ts';
 import { SCALEWAY_ZONES } from '../scaleway/instance-types.ts';
 
-/** Scaleway's GPU OS images ship the NVIDIA driver and container toolkit; a plain Ubuntu for the rest. */
-export const DEFAULT_GPU_IMAGE_LABEL = 'ubuntu_noble_gpu_os_12';
-export const DEFAULT_IMAGE_LABEL = 'ubuntu_noble';
+/**
+ * How long one release attempt waits inside its activity before it says on the NodeClaim what it
+ * waits on and lets Temporal retry: a GPU server is gone about 14 s after terminate (recorded),
+ * and the rollback activity that calls it has 30 s in all.
+ */
+export const CLEANUP_WAIT_MS = 20_000;
+/** Waits heartbeat this often even when no state comes (throttled reads): the heartbeat timeout is a minute. */
+export const HEARTBEAT_EVERY_MS = 10_000;
 
 const toRef = (server: ServerInfo): ServerRef => ({
   zone: server.zone,
@@ -25,19 +32,94 @@ const toRef = (server: ServerInfo): ServerRef => ({
   rootVolumeId: server.rootVolume?.id,
 });
 
+/** Awaits `work`, heartbeating while it takes long; rejects when the activity is cancelled. */
+async function heartbeating<T>(ctx: Context, work: Promise<T>, details: unknown): Promise<T> {
+  const timer = setInterval(() => ctx.heartbeat(details), HEARTBEAT_EVERY_MS);
+  try {
+    return await Promise.race([work, ctx.cancelled]);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/**
+ * Every zone a NodeClaim's servers may be in: its NodeClass's zones (by default every Scaleway
+ * zone), plus the zones known otherwise (an offering, a providerID). A NodeClass that is gone or
+ * unreadable proves nothing: every zone.
+ */
+export async function nodeClaimZones(deps: ActivityDeps, nodeClassName: string | undefined, known: readonly (string | undefined)[] = []): Promise<string[]> {
+  let allowed: readonly string[] = SCALEWAY_ZONES;
+  if (nodeClassName) {
+    const raw = await getNodeClassRaw(deps.kube, nodeClassName);
+    try {
+      if (raw !== undefined) allowed = parseScalewayNodeClass(raw).spec.zones ?? SCALEWAY_ZONES;
+    } catch {
+      // An invalid NodeClass does not say where its servers went.
+    }
+  }
+  return [...new Set([...known.filter((z): z is string => typeof z === 'string' && z !== ''), ...allowed])];
+}
+
+/** The NodeClaim's servers in these zones: those carrying our managed, cluster and NodeClaim UID tags together. */
+async function findNodeClaimServers(deps: ActivityDeps, ref: NodeClaimRef, zones: readonly string[]): Promise<ServerInfo[]> {
+  const tags = ownershipTags(deps.clusterName, ref.uid);
+  return (await Promise.all(zones.map((zone) => deps.cloud.listServersByTags(zone, tags)))).flat();
+}
+
+/** Which of several servers of one NodeClaim stays: the oldest, then the smallest ID, so every attempt picks the same. */
+export function serverToKeep(servers: readonly ServerInfo[]): ServerInfo | undefined {
+  const time = (s: ServerInfo): number => s.createdAt?.getTime() ?? Number.POSITIVE_INFINITY;
+  return [...servers].sort((a, b) => time(a) - time(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))[0];
+}
+
+/**
+ * Keeps one server and deletes the other ones, which a create still in flight when an attempt
+ * gave up made. Those were never powered on (only the kept server is), so they are deleted, and
+ * their volumes with them; one that is not stopped is left to garbage collection and termination.
+ */
+async function keepOneServer(deps: ActivityDeps, servers: readonly ServerInfo[]): Promise<ServerInfo | undefined> {
+  const kept = serverToKeep(servers);
+  for (const extra of servers) {
+    if (extra.id === kept?.id) continue;
+    if (extra.state !== 'stopped') {
+      log.warn('a second server carries this NodeClaim\'s tags and is not stopped: left to garbage collection', { serverId: extra.id, zone: extra.zone, state: extra.state });
+      continue;
+    }
+    try {
+      // Deleted at once, not waited on as a release waits (this runs inside the create's short local activity).
+      await deps.cloud.deleteServer(extra.zone, extra.id);
+      for (const volume of extra.volumes) {
+        const outcome = await releaseVolume(deps, { id: volume.id, zone: extra.zone, api: volumeApi(volume.type) });
+        if ('reason' in outcome) log.warn('could not delete a duplicate server\'s volume yet', { serverId: extra.id, zone: extra.zone, volume: volume.id, why: outcome.message });
+      }
+      log.warn('deleted a duplicate server of this NodeClaim', { serverId: extra.id, zone: extra.zone, kept: kept?.id });
+    } catch (err) {
+      // Garbage collection removes any server that is not the NodeClaim's; termination finds the SBS volume by name.
+      log.warn('could not delete a duplicate server yet', { serverId: extra.id, zone: extra.zone, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return kept;
+}
+
 export function createServerActivity(deps: ActivityDeps) {
   return (input: { ref: NodeClaimRef; offering: Offering; nodeClassName: string }): Promise<CreateServerResult> => translated(async () => {
     const { ref, offering } = input;
     const nodeClaim = await getNodeClaimOf(deps.kube, ref);
     if (!nodeClaim) throw invalidInput('NodeClaimNotFound', `NodeClaim ${ref.name} no longer exists`);
-    // Find before create, once any create was attempted: a retry after a lost answer, a restarted worker
-    // or a reset workflow must not make a second server. The NodeClaim records the first attempt, before
-    // it is made, so the very first create of a NodeClaim costs no listing.
-    if (nodeClaim.metadata.annotations?.[ANNOTATION_SERVER_CREATE_ATTEMPTED] !== undefined) {
-      const existing = (await deps.cloud.listServersByTags(offering.zone, [nodeClaimUidTag(ref.uid)])).filter((s) => s.state !== 'stopping');
-      if (existing[0]) {
-        log.info('reusing the server an earlier attempt created', { serverId: existing[0].id, zone: offering.zone });
-        return { ok: true, server: toRef(existing[0]), reused: true };
+    // Deleted while nobody watched (the watcher down, a queued workflow): buy nothing for it.
+    if (nodeClaim.metadata.deletionTimestamp) throw invalidInput('NodeClaimDeleting', `NodeClaim ${ref.name} is being deleted (since ${nodeClaim.metadata.deletionTimestamp}): no server is bought for it`);
+    // Find before create, once any create was attempted: a retry after a lost answer or a timeout, a
+    // restarted worker or a reset workflow must not make a second server, in this zone or in another
+    // one an earlier run chose. The NodeClaim records the first attempt before it is made, so the very
+    // first create of a NodeClaim costs no listing.
+    const retried = nodeClaim.metadata.annotations?.[ANNOTATION_SERVER_CREATE_ATTEMPTED] !== undefined;
+    const zones = retried ? await nodeClaimZones(deps, input.nodeClassName, [offering.zone]) : [];
+    if (retried) {
+      const existing = (await findNodeClaimServers(deps, ref, zones)).filter((s) => s.state !== 'stopping');
+      const kept = await keepOneServer(deps, existing);
+      if (kept) {
+        log.info('reusing the server an earlier attempt created', { serverId: kept.id, zone: kept.zone });
+        return { ok: true, server: toRef(kept), reused: true };
       }
     } else {
       await patchNodeClaimMetadata(deps.kube, ref.name, { annotations: { [ANNOTATION_SERVER_CREATE_ATTEMPTED]: deps.now().toISOString() } });
@@ -80,7 +162,17 @@ export function createServerActivity(deps: ActivityDeps) {
         deps.unavailable.markUnavailable(offering.zone, offering.commercialType, err.kind === 'out-of-stock' ? 'out of stock' : 'over quota');
         return { ok: false, reason, message: err.message };
       }
+      // Any other failure may hide a create that lands later (a timeout, a reset connection, a 5xx):
+      // the annotation above makes every later attempt look in every zone first.
       throw err;
+    }
+    if (retried) {
+      // An earlier attempt's create may have landed meanwhile (it was still in flight when that attempt
+      // gave up): keep one server, the same whichever attempt looks. Garbage collection removes any that
+      // lands later still. A first attempt skips this: no create was made before its annotation.
+      const all = (await findNodeClaimServers(deps, ref, zones)).filter((s) => s.state !== 'stopping' && s.id !== server.id);
+      const kept = await keepOneServer(deps, [server, ...all]);
+      if (kept && kept.id !== server.id) return { ok: true, server: toRef(kept), reused: true };
     }
     return { ok: true, server: toRef(server), reused: false };
   });
@@ -111,8 +203,9 @@ export function waitForServerRunningActivity(deps: ActivityDeps) {
     const ctx = Context.current();
     let shown = '';
     for (;;) {
-      // Read with every other server starting in the zone, once per poll interval (a GPU server takes about 18 s).
-      const server = await Promise.race([deps.serverStates.next(zone, serverId), ctx.cancelled]);
+      // Read with every other server starting in the zone, once per poll interval (a GPU server takes
+      // about 18 s). A throttled read only delays the answer; the wait heartbeats meanwhile.
+      const server = await heartbeating(ctx, deps.serverStates.next(zone, serverId), { waiting: 'server state', serverId });
       if (!server) throw invalidInput('ServerNotFound', `server ${serverId} in ${zone} disappeared while starting`);
       if (server.state === 'locked') throw invalidInput('ServerLocked', `server ${serverId} in ${zone} is locked by Scaleway`);
       if (server.state === 'running') return { state: server.state, detail: server.stateDetail };
@@ -129,51 +222,209 @@ export function waitForServerRunningActivity(deps: ActivityDeps) {
   });
 }
 
-/** Every zone a NodeClaim's server may be in: the providerID's, else every zone. */
-function zonesOf(providerID: string | undefined, zoneLabel: string | undefined): string[] {
-  const fromProvider = providerID ? parseProviderId(providerID)?.zone : undefined;
-  const zone = fromProvider ?? zoneLabel;
-  return zone ? [zone] : [...SCALEWAY_ZONES];
+// ---- Release -------------------------------------------------------------------------------------
+
+/** What a release still waits on: the reason of the NodeClaim's InstanceTerminating condition and why. */
+export interface Wait {
+  reason: typeof REASON.WaitingOnServer | typeof REASON.WaitingOnVolume;
+  message: string;
+}
+
+/** `sbs` on the Block API; `local` (l_ssd and other Instance volumes); `unknown`: whichever has it. */
+type VolumeApi = 'sbs' | 'local' | 'unknown';
+export interface VolumeToRelease {
+  id: string;
+  zone: string;
+  api: VolumeApi;
+}
+
+/** Refusals that pass by themselves (busy, locked, still attached): wait and try again, never give up. */
+const WAITABLE: ReadonlySet<string> = new Set(['transient-state', 'locked', 'precondition-failed', 'invalid-arguments', 'not-found']);
+
+const describe = (s: ServerInfo): string => `server ${s.id} in ${s.zone} is ${s.state}${s.stateDetail ? ` (${s.stateDetail})` : ''}`;
+
+const LOCKED = 'locked by Scaleway, it is released once unlocked';
+
+/** Why a server is still there, from its state alone. */
+function whyStill(server: ServerInfo): string {
+  switch (server.state) {
+    case 'starting':
+      return 'Scaleway cannot terminate it before it runs';
+    case 'locked':
+      return LOCKED;
+    case 'stopping':
+      return 'terminating';
+    default:
+      return 'waiting for it to be gone';
+  }
+}
+
+/** Asks Scaleway to let the server go, as its state allows; Scaleway's refusal, if it refused. */
+async function nudgeServer(deps: ActivityDeps, server: ServerInfo): Promise<string | undefined> {
+  if (server.state !== 'running' && server.state !== 'stopped' && server.state !== 'stopped in place') return undefined;
+  try {
+    // Scaleway terminates a server that ran (and its local volumes with it); one never powered on is deleted instead.
+    if (server.state === 'stopped') await deps.cloud.deleteServer(server.zone, server.id);
+    else await deps.cloud.terminate(server.zone, server.id);
+    return undefined;
+  } catch (err) {
+    // Another terminate won the race, the server is between states, or locked: look again at the next poll.
+    if (err instanceof CloudError && WAITABLE.has(err.kind)) return err.kind === 'locked' ? LOCKED : err.message;
+    throw err;
+  }
+}
+
+/** Deletes a volume; true once it is gone (deleted now or before), a Wait while Scaleway refuses. */
+async function releaseVolume(deps: ActivityDeps, volume: VolumeToRelease): Promise<{ deleted: boolean } | Wait> {
+  try {
+    if (volume.api === 'local') return { deleted: await deps.cloud.deleteLocalVolume(volume.zone, volume.id) };
+    const deleted = await deps.cloud.deleteVolume(volume.zone, volume.id);
+    // A root volume known only by ID may be a local one, which the Block API does not know.
+    if (!deleted && volume.api === 'unknown') return { deleted: await deps.cloud.deleteLocalVolume(volume.zone, volume.id) };
+    return { deleted };
+  } catch (err) {
+    if (err instanceof CloudError && WAITABLE.has(err.kind)) {
+      return { reason: REASON.WaitingOnVolume, message: `volume ${volume.id} in ${volume.zone} is not released yet (${err.message})` };
+    }
+    throw err;
+  }
+}
+
+/** Says on the NodeClaim why its cleanup is not done: the InstanceTerminating condition, and a Warning Event per reason. */
+async function reportWaits(deps: ActivityDeps, ref: NodeClaimRef, waits: readonly Wait[]): Promise<void> {
+  const nodeClaim = await getNodeClaimOf(deps.kube, ref);
+  if (!nodeClaim || waits.length === 0) return;
+  const first = waits[0] as Wait;
+  await setNodeClaimCondition(deps.kube, nodeClaim, { type: CONDITION.InstanceTerminating, status: 'True', reason: first.reason, message: waits.map((w) => w.message).join('; ') }, deps.now());
+  for (const reason of new Set(waits.map((w) => w.reason))) {
+    const message = waits.filter((w) => w.reason === reason).map((w) => w.message).join('; ');
+    await recordEvent(deps.kube, nodeClaimEventTarget(nodeClaim), 'Warning', reason, message, deps.now());
+  }
+}
+
+/** Cleanup is done: an InstanceTerminating condition an earlier attempt set no longer holds. Cosmetic, so never fatal. */
+async function clearWaits(deps: ActivityDeps, ref: NodeClaimRef): Promise<void> {
+  try {
+    const nodeClaim = await getNodeClaimOf(deps.kube, ref);
+    if (!nodeClaim || !findCondition(nodeClaim.status.conditions, CONDITION.InstanceTerminating)) return;
+    await updateNodeClaimStatus(deps.kube, nodeClaim, (status) => ({ conditions: removeCondition(status.conditions, CONDITION.InstanceTerminating) }));
+  } catch (err) {
+    log.warn('could not clear the InstanceTerminating condition', { nodeClaim: ref.name, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+/** The volume API a server's volume lives on: the Block API for SBS, the Instance API for the rest (l_ssd). */
+const volumeApi = (type: string): VolumeApi => (type === 'sbs_volume' ? 'sbs' : 'local');
+
+/**
+ * Deletes these volumes (each once, whatever the list repeats), trying again every poll interval
+ * while Scaleway refuses (still attached, busy) until `deadline`. How many it deleted (those gone
+ * already do not count), or what it still waits on.
+ */
+export async function releaseVolumes(deps: ActivityDeps, volumes: readonly VolumeToRelease[], deadline: number): Promise<{ deleted: number } | { waits: Wait[] }> {
+  const ctx = Context.current();
+  const left = new Map<string, VolumeToRelease>();
+  for (const volume of volumes) if (!left.has(volume.id) || left.get(volume.id)?.api === 'unknown') left.set(volume.id, volume);
+  let deleted = 0;
+  for (;;) {
+    const waits: Wait[] = [];
+    for (const volume of [...left.values()]) {
+      const outcome = await releaseVolume(deps, volume);
+      if ('reason' in outcome) {
+        waits.push(outcome);
+        continue;
+      }
+      left.delete(volume.id);
+      if (outcome.deleted) deleted++;
+    }
+    if (waits.length === 0) return { deleted };
+    ctx.heartbeat({ waitingOn: waits.map((w) => w.message) });
+    if (Date.now() >= deadline) return { waits };
+    await ctx.sleep(deps.pollIntervalMs);
+  }
+}
+
+/** One server to give back, and every volume it had. */
+export interface ServerToRelease {
+  zone: string;
+  id: string;
+  /** As last read; undefined when it is gone already and only its volumes are left. */
+  server: ServerInfo | undefined;
+  /** Its volumes as listed (a server's own, or a plan's): SBS ones outlive it, local ones outlive a delete. */
+  volumes: readonly { id: string; type: string }[];
+}
+
+export type ServerReleased = { released: true; server: boolean; volumes: number } | { released: false; waits: Wait[] };
+
+/**
+ * The one way to give a server back (rollback, termination, garbage collection): terminates it if
+ * it ran, deletes it if it was never powered on (Scaleway refuses to terminate a stopped server),
+ * waits while it is starting, stopping or locked until it is gone, then deletes every volume it
+ * had. Idempotent: a server or volume already gone counts as done. What Scaleway still holds at
+ * `deadline` is returned, for the caller to say and to retry.
+ */
+export async function releaseServer(deps: ActivityDeps, target: ServerToRelease, deadline: number): Promise<ServerReleased> {
+  const ctx = Context.current();
+  let current = target.server;
+  while (current) {
+    const refusal = await nudgeServer(deps, current);
+    // Read with every other server being waited on in the zone, once per poll interval.
+    current = await heartbeating(ctx, deps.serverStates.next(target.zone, target.id), { releasing: target.id });
+    if (!current) break;
+    const wait: Wait = { reason: REASON.WaitingOnServer, message: `${describe(current)}: ${refusal ?? whyStill(current)}` };
+    ctx.heartbeat({ waitingOn: wait.message });
+    if (Date.now() >= deadline) return { released: false, waits: [wait] };
+  }
+  // Once the server is gone: an attached volume cannot be deleted.
+  const volumes = await releaseVolumes(deps, target.volumes.map((v) => ({ id: v.id, zone: target.zone, api: volumeApi(v.type) })), deadline);
+  if ('waits' in volumes) return { released: false, waits: volumes.waits };
+  return { released: true, server: target.server !== undefined, volumes: volumes.deleted };
 }
 
 /**
- * Terminates every server tagged with the NodeClaim's UID, waits until each is
- * gone, then deletes the root volumes (SBS volumes outlive their server).
- * Idempotent: servers and volumes already gone count as done.
+ * Gives back every server carrying the NodeClaim's tags in every zone it may be in, each with
+ * every volume it had, then its named SBS root volume. Idempotent: servers and volumes already
+ * gone count as done. What Scaleway does not let go of within CLEANUP_WAIT_MS (a server starting
+ * or locked, a volume still attached) is said on the NodeClaim, and a retryable `CleanupPending`
+ * failure lets Temporal try again with backoff.
  */
-export async function releaseNodeClaimServers(deps: ActivityDeps, ref: NodeClaimRef, hint: { providerID?: string | undefined; zone?: string | undefined; server?: ServerRef | undefined }): Promise<{ servers: number; volumes: number }> {
-  const ctx = Context.current();
-  const tag = nodeClaimUidTag(ref.uid);
-  const zones = hint.server ? [hint.server.zone] : zonesOf(hint.providerID, hint.zone);
-  let servers = 0;
-  let volumes = 0;
-  for (const zone of zones) {
-    const found = await deps.cloud.listServersByTags(zone, [tag]);
-    const volumeIds = new Set(found.flatMap((s) => (s.rootVolume?.type === 'sbs_volume' ? [s.rootVolume.id] : [])));
-    if (hint.server?.rootVolumeId && hint.server.zone === zone) volumeIds.add(hint.server.rootVolumeId);
-    for (const server of found) {
-      let current: ServerInfo | undefined = server;
-      while (current) {
-        ctx.heartbeat({ serverId: server.id, state: current.state });
-        if (current.state === 'running' || current.state === 'stopped' || current.state === 'stopped in place') {
-          try {
-            // Scaleway terminates a server that runs; one never powered on is deleted instead.
-            if (current.state === 'stopped') await deps.cloud.deleteServer(zone, server.id);
-            else await deps.cloud.terminate(zone, server.id);
-          } catch (err) {
-            // Another terminate won the race, or the server is between states: look again.
-            if (!(err instanceof CloudError && (err.kind === 'transient-state' || err.kind === 'not-found'))) throw err;
-          }
-        }
-        current = await Promise.race([deps.serverStates.next(zone, server.id), ctx.cancelled]);
-      }
-      servers++;
+export async function releaseNodeClaimServers(
+  deps: ActivityDeps,
+  ref: NodeClaimRef,
+  hint: { providerID?: string | undefined; zone?: string | undefined; server?: ServerRef | undefined; waitMs?: number },
+): Promise<{ servers: number; volumes: number }> {
+  const deadline = Date.now() + (hint.waitMs ?? CLEANUP_WAIT_MS);
+  const nodeClaim = await getNodeClaimOf(deps.kube, ref);
+  const providerID = hint.providerID ?? nodeClaim?.status.providerID;
+  const zones = await nodeClaimZones(deps, nodeClaim?.spec.nodeClassRef.name, [hint.server?.zone, providerID ? parseProviderId(providerID)?.zone : undefined, hint.zone]);
+
+  const [found, named] = await Promise.all([
+    findNodeClaimServers(deps, ref, zones),
+    Promise.all(zones.map((zone) => deps.cloud.listVolumesByName(zone, rootVolumeName(deps.clusterName, ref)))),
+  ]);
+  // Besides the servers' own volumes: a root volume known only by ID, and one whose server went away before it was listed, found by its name.
+  const owned = new Set(found.flatMap((s) => s.volumes.map((v) => v.id)));
+  const others: VolumeToRelease[] = [
+    ...(hint.server?.rootVolumeId ? [{ id: hint.server.rootVolumeId, zone: hint.server.zone, api: 'unknown' as const }] : []),
+    ...named.flat().map((v) => ({ id: v.id, zone: v.zone, api: 'sbs' as const })),
+  ].filter((v) => !owned.has(v.id));
+
+  // Side by side: their state reads share one listing per zone and poll interval.
+  const settled = await Promise.allSettled(found.map((server) => releaseServer(deps, { zone: server.zone, id: server.id, server, volumes: server.volumes }, deadline)));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  const outcomes = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const waits = outcomes.flatMap((o) => (o.released ? [] : o.waits));
+  const servers = outcomes.filter((o) => o.released && o.server).length;
+  const volumes = outcomes.reduce((n, o) => n + (o.released ? o.volumes : 0), 0);
+  if (waits.length === 0) {
+    const rest = await releaseVolumes(deps, others, deadline);
+    if ('deleted' in rest) {
+      await clearWaits(deps, ref);
+      return { servers, volumes: volumes + rest.deleted };
     }
-    // A volume whose server went away before it was listed is found by its name.
-    for (const volume of await deps.cloud.listVolumesByName(zone, rootVolumeName(deps.clusterName, ref))) volumeIds.add(volume.id);
-    for (const volumeId of volumeIds) {
-      if (await deps.cloud.deleteVolume(zone, volumeId)) volumes++;
-    }
+    waits.push(...rest.waits);
   }
-  return { servers, volumes };
+  await reportWaits(deps, ref, waits);
+  throw ApplicationFailure.retryable(`releasing NodeClaim ${ref.name}: ${waits.map((w) => w.message).join('; ')}`, 'CleanupPending');
 }

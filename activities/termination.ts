@@ -11,9 +11,10 @@ import { deleteNodeClaimTokens } from './bootstrap.ts';
 import { clusterPath, findNodeByProviderId, getNode, getNodeClaimOf, nodePath } from '../kube/objects.ts';
 import { FINALIZER_TERMINATION, LABEL_ZONE, NODECLAIM_GVR, TAINT_DISRUPTED } from '../kube/api/constants.ts';
 import { parseDuration } from '../kube/api/duration.ts';
+import { parseProviderId } from '../kube/api/provider-id.ts';
 import { KubeError } from '../kube/rest.ts';
 import type { Node } from '../kube/api/core.ts';
-import { provisioningWorkflowId } from '../workflows/ids.ts';
+import { provisioningWorkflowId } from '../workflows/contract.ts';
 
 interface PodItem {
   metadata: { name: string; namespace: string; ownerReferences?: { kind: string }[]; annotations?: Record<string, string>; deletionTimestamp?: string };
@@ -52,7 +53,21 @@ async function nodeOf(deps: ActivityDeps, ref: NodeClaimRef): Promise<Node | und
     const node = await getNode(deps.kube, nodeClaim.status.nodeName);
     if (node) return node;
   }
-  return nodeClaim.status.providerID ? findNodeByProviderId(deps.kube, nodeClaim.status.providerID) : undefined;
+  if (nodeClaim.status.providerID) return findNodeByProviderId(deps.kube, nodeClaim.status.providerID);
+  return unlaunchedNodeOf(deps, ref);
+}
+
+/**
+ * A NodeClaim deleted before it was marked launched has no providerID, yet its server may have booted and
+ * joined (the kubelet got its providerID from the user data). Its Node bears the NodeClaim's name (see
+ * activities/bootstrap.ts); it is ours unless another NodeClaim owns that Node's providerID.
+ */
+async function unlaunchedNodeOf(deps: ActivityDeps, ref: NodeClaimRef): Promise<Node | undefined> {
+  const node = await getNode(deps.kube, ref.name);
+  const providerID = node?.spec.providerID;
+  if (!node || !providerID || !parseProviderId(providerID)) return undefined;
+  const claims = await deps.kube.get<{ items: { metadata: { uid?: string }; status?: { providerID?: string } }[] }>(clusterPath(NODECLAIM_GVR));
+  return claims.items.some((c) => c.metadata.uid !== ref.uid && c.status?.providerID === providerID) ? undefined : node;
 }
 
 const isDaemonSetPod = (pod: PodItem): boolean => (pod.metadata.ownerReferences ?? []).some((o) => o.kind === 'DaemonSet');

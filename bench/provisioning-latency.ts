@@ -37,9 +37,8 @@ import { startProduct, type RunningProduct } from '../sandbox/product.ts';
 import { startSimulator, type Simulator } from '../scaleway/simulator/index.ts';
 import { matchRoute, type CallKind } from '../scaleway/simulator/routes.ts';
 import { watchCollection, type WatchedCollection } from '../watcher/informer.ts';
-import { NODECLAIM_GVR, NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../kube/api/constants.ts';
+import { ANNOTATION_NOMINATED_PODS, NODECLAIM_GVR, NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../kube/api/constants.ts';
 import { clusterPath } from '../kube/objects.ts';
-import { ANNOTATION_NOMINATED_PODS } from '../watcher/provisioner/controller.ts';
 import type { KubeRest } from '../kube/rest.ts';
 
 const TARGET_P50_MS = 1_500;

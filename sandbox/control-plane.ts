@@ -3,9 +3,10 @@
 // signer, CSR signing, garbage collection, node lifecycle) and kube-scheduler
 // (binds pending pods to our nodes) when asked for.
 import { request } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startProcess, waitUntilReady, type ManagedProcess } from './processes.ts';
+import { killProcess, startProcess, waitUntilReady, type ManagedProcess } from './processes.ts';
 import { freePort } from './ports.ts';
 import { createClusterPki, type ClusterPki } from './pki.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
@@ -25,6 +26,11 @@ export interface ControlPlane {
   readonly pki: ClusterPki;
   readonly versions: Record<string, string>;
   readonly processes: ManagedProcess[];
+  /**
+   * Stops kube-apiserver (SIGKILL when `kill`) and starts it again on the same port over the same
+   * etcd data, as a control-plane upgrade or a crash would; resolves once it is ready again.
+   */
+  restartApiserver(options?: { kill?: boolean; downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -82,7 +88,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const server = `https://127.0.0.1:${port}`;
     versions['kube-apiserver'] = toolVersion('kube-apiserver');
     const admin = pki.clientCert('admin', 'sandbox-admin', ['system:masters']);
-    const apiserver = startProcess('kube-apiserver', toolPath('kube-apiserver'), [
+    const apiserverArgs = [
       '--etcd-servers', `http://127.0.0.1:${etcdClient}`,
       '--bind-address', '127.0.0.1',
       '--advertise-address', '127.0.0.1',
@@ -110,9 +116,23 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       '--endpoint-reconciler-type', 'none',
       '--profiling=false',
       '--v', '0',
-    ], join(dir, 'kube-apiserver.log'));
+    ];
+    const launchApiserver = (): ManagedProcess => startProcess('kube-apiserver', toolPath('kube-apiserver'), apiserverArgs, join(dir, 'kube-apiserver.log'));
+    const apiserverReady = (p: ManagedProcess): Promise<void> =>
+      waitUntilReady(p, 'kube-apiserver', timeout, async () => (await get(`${server}/readyz`, pki, admin)).status === 200);
+    // In `started` before it is ready, so that a failed start is stopped too.
+    const apiserver = launchApiserver();
     started.push(apiserver);
-    await waitUntilReady(apiserver, 'kube-apiserver', timeout, async () => (await get(`${server}/readyz`, pki, admin)).status === 200);
+    await apiserverReady(apiserver);
+    const restartApiserver = async ({ kill = false, downMs = 0 } = {}): Promise<void> => {
+      const index = started.findIndex((p) => p.name === 'kube-apiserver');
+      const old = started[index];
+      if (old) await (kill ? killProcess(old) : old.stop());
+      if (downMs > 0) await sleep(downMs);
+      const next = launchApiserver();
+      started[index] = next;
+      await apiserverReady(next);
+    };
 
     const kubeconfig = join(dir, 'admin.kubeconfig');
     writeKubeconfig(kubeconfig, { server, caFile: pki.caCert, certFile: admin.certFile, keyFile: admin.keyFile, user: 'sandbox-admin' });
@@ -159,7 +179,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       }
     }
 
-    return { server, kubeconfig, pki, versions, processes: started, stop: stopAll };
+    return { server, kubeconfig, pki, versions, processes: started, restartApiserver, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

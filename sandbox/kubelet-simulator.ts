@@ -42,7 +42,16 @@ export interface KubeletSimulatorOptions {
   devicePluginDelayMs?: number;
   /** Servers whose nodes must never join (tests of the registration timeout). */
   refuseToJoin?: (server: SimulatedServer) => boolean;
+  /** Trouble for a node once it has joined (the chaos suite): asked once per server. */
+  faultsFor?: (server: SimulatedServer) => KubeletFaults | undefined;
   log?: (line: string) => void;
+}
+
+export interface KubeletFaults {
+  /** The GPU device plugin never comes up: nvidia.com/gpu is never allocatable. */
+  noGpu?: boolean;
+  /** The kubelet stops this long after joining: Ready=False, no more Lease renewals. */
+  notReadyAfterMs?: number;
 }
 
 export interface KubeletSimulator {
@@ -144,6 +153,8 @@ export function startKubeletSimulator(options: KubeletSimulatorOptions): Kubelet
   const joinSecrets = new Set<string>();
   const joining = new Set<string>();
   const nodeClients = new Map<string, KubeRest>();
+  /** Server id → stops the kubelet of the node it joined as. */
+  const kubelets = new Map<string, () => void>();
   const timers = new Set<NodeJS.Timeout>();
   let stopped = false;
 
@@ -197,12 +208,33 @@ export function startKubeletSimulator(options: KubeletSimulatorOptions): Kubelet
     nodeClients.set(boot.nodeName, kube);
     joined.set(boot.nodeName, boot.providerID);
     log(`node ${boot.nodeName} joined (${boot.mode}) as ${boot.providerID}`);
+    const faults = options.faultsFor?.(server);
+    let dead = false;
+    // The kubelet dies with its server (terminated, or powered off): no more heartbeats or pod syncs.
+    kubelets.set(server.id, () => {
+      if (dead) return;
+      dead = true;
+      nodeClients.delete(boot.nodeName);
+      log(`node ${boot.nodeName}: its server ${server.id} is gone; the kubelet stops`);
+    });
     const keepAlive = (): void => {
+      if (dead) return;
       renewLease(kube, boot.nodeName, node.metadata.uid).catch((err: unknown) => log(`lease of ${boot.nodeName}: ${String(err)}`)).finally(() => later(LEASE_RENEW_MS, keepAlive));
     };
     keepAlive();
+    if (faults?.notReadyAfterMs !== undefined) {
+      later(faults.notReadyAfterMs, () => {
+        dead = true;
+        const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+        const notReady = { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'container runtime is down (simulated)', lastHeartbeatTime: at, lastTransitionTime: at };
+        kube.patch(`/api/v1/nodes/${boot.nodeName}/status`, { status: { conditions: [notReady] } }, 'strategic')
+          .then(() => log(`node ${boot.nodeName}: NotReady (injected)`))
+          .catch((err: unknown) => log(`NotReady on ${boot.nodeName}: ${String(err)}`));
+      });
+    }
     const gpus = Number(boot.labels[LABEL_INSTANCE_GPU_COUNT] ?? facts.gpus);
-    if (gpus > 0) {
+    if (faults?.noGpu) log(`node ${boot.nodeName}: the device plugin never starts (injected)`);
+    else if (gpus > 0) {
       later(options.devicePluginDelayMs ?? 2_000, () => {
         const withGpu = { ...capacity, 'nvidia.com/gpu': String(gpus) };
         kube.patch(`/api/v1/nodes/${boot.nodeName}/status`, { status: { capacity: withGpu, allocatable: withGpu } }, 'strategic')
@@ -243,7 +275,14 @@ export function startKubeletSimulator(options: KubeletSimulatorOptions): Kubelet
         if (err instanceof Error && /\b(401|404)\b/.test(err.message)) nodeClients.delete(nodeName);
       });
     }
-    for (const server of await options.listServers()) {
+    const servers = await options.listServers();
+    const up = new Set(servers.filter((s) => s.state === 'running' || s.state === 'starting').map((s) => s.id));
+    for (const [serverId, stop] of kubelets) {
+      if (up.has(serverId)) continue;
+      stop();
+      kubelets.delete(serverId);
+    }
+    for (const server of servers) {
       if (server.state !== 'running' || joining.has(server.id) || options.refuseToJoin?.(server)) continue;
       const text = await options.cloudInit(server);
       if (!text) continue;

@@ -16,12 +16,18 @@ import { portOr } from './ports.ts';
 import { startProduct } from './product.ts';
 import { startTemporalDevServer } from './temporal-dev-server.ts';
 import { toolPath } from './tools.ts';
+import { codecKeysEnv, generateCodecKeys } from '../runtime/codec-key.ts';
+import { AesGcmPayloadCodec } from '../runtime/payload-codec.ts';
+import { startCodecServer } from '../runtime/codec-server.ts';
+import { loadGarbageCollectionSettings } from '../runtime/config.ts';
+import { gcScheduleId } from '../workflows/contract.ts';
 
 const { values: flags } = parseArgs({
   options: {
     dir: { type: 'string', default: '.sandbox' },
     'temporal-port': { type: 'string', default: '7233' },
     'ui-port': { type: 'string', default: '8233' },
+    'codec-port': { type: 'string', default: '8234' },
     'simulator-port': { type: 'string', default: '4510' },
     /** Scale of the simulator's recorded latencies: 1 is Scaleway's real pace. */
     'time-scale': { type: 'string', default: '0.25' },
@@ -72,18 +78,32 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 try {
+  // Read before anything starts: a bad GC_INTERVAL, GC_GRACE_PERIOD or GC_DRY_RUN stops here, not half-way.
+  const garbageCollection = loadGarbageCollectionSettings();
   say(`state and logs in ${dir}`);
   say('starting the control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)');
   const controlPlane = await startControlPlane({ dir: join(dir, 'kube'), withControllers: true });
   stops.push(() => controlPlane.stop());
   for (const [tool, version] of Object.entries(controlPlane.versions)) say(`  ${tool}: ${version}`);
 
+  // One key for this sandbox, used by its worker, its watcher and the codec server that decrypts for the Web UI.
+  const codecKeys = generateCodecKeys();
+  const payloadCodec = new AesGcmPayloadCodec(codecKeys);
+  const uiPort = await portOr(flags['ui-port']);
+  const codecServer = await startCodecServer({
+    codec: payloadCodec,
+    allowedOrigins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+    port: await portOr(flags['codec-port']),
+  });
+  stops.push(() => codecServer.close());
+
   say('starting the Temporal dev server');
   mkdirSync(join(dir, 'temporal'));
   const temporal = await startTemporalDevServer({
     dir: join(dir, 'temporal'),
     port: await portOr(flags['temporal-port']),
-    uiPort: await portOr(flags['ui-port']),
+    uiPort,
+    codecEndpoint: codecServer.url,
   });
   stops.push(() => temporal.stop());
   say(`  ${temporal.version}`);
@@ -95,7 +115,7 @@ try {
 
   // After the parts it runs on, so that it stops before them. It installs the CRDs and the kubeadm-init objects.
   say('starting scw-karpenter: worker, watcher, simulated kubelet');
-  const product = await startProduct({ controlPlane, temporal, simulator });
+  const product = await startProduct({ controlPlane, temporal, simulator, payloadCodec, garbageCollection });
   stops.push(() => product.stop());
 
   const env = [
@@ -103,19 +123,23 @@ try {
     `export TEMPORAL_ADDRESS=${temporal.address}`,
     `export TEMPORAL_UI_URL=${temporal.uiUrl}`,
     `export SCW_API_URL=${simulator.url}`,
+    // The sandbox's codec key, so that a worker or `npm run replay` started from this shell reads its payloads.
+    ...Object.entries(codecKeysEnv(codecKeys)).map(([k, v]) => `export ${k}=${v}`),
   ].join('\n');
-  writeFileSync(join(dir, 'env'), `${env}\n`);
+  writeFileSync(join(dir, 'env'), `${env}\n`, { mode: 0o600 });
   const kubectl = toolPath('kubectl');
 
   console.log(`
   Temporal Web UI   ${temporal.uiUrl}
   Temporal address  ${temporal.address}   (temporal workflow list --address ${temporal.address})
+  codec server      ${codecServer.url}   (decrypts payloads for the Web UI; temporal workflow show --codec-endpoint ${codecServer.url} -w <id>)
   kubeconfig        ${controlPlane.kubeconfig}   (kubectl --kubeconfig ${controlPlane.kubeconfig} get --raw /version)
   apiserver         ${controlPlane.server}
   Scaleway API      ${simulator.url}   (simulator, recorded latencies x${timeScale})
   env for a shell   source ${join(dir, 'env')}
   kubectl           ${kubectl} --kubeconfig ${controlPlane.kubeconfig} get nodeclaims,nodes
   examples          ${kubectl} --kubeconfig ${controlPlane.kubeconfig} apply -f examples/nodeclaim-h100-sxm.yaml   (a NodeClaim without a pod)
+  GC Schedule       ${gcScheduleId('sandbox')} every ${garbageCollection.intervalMs / 1000} s, grace ${garbageCollection.gracePeriodMs / 1000} s${garbageCollection.dryRun ? ', dry run' : ''}   (${temporal.uiUrl}/namespaces/${temporal.namespace}/schedules)
 `);
   if (flags['exit-when-ready']) await shutdown(0);
 

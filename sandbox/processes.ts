@@ -79,6 +79,12 @@ export function hasExited(p: ManagedProcess): boolean {
   return p.child.exitCode !== null || p.child.signalCode !== null;
 }
 
+/** SIGKILL, as a crash or an OOM kill would (no shutdown hooks run), then waits for the exit. */
+export async function killProcess(p: ManagedProcess): Promise<void> {
+  if (!hasExited(p)) p.child.kill('SIGKILL');
+  await p.stop();
+}
+
 /** Polls `probe` until it resolves true, failing early with the log tail if the process dies. */
 export async function waitUntilReady(p: ManagedProcess, what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;

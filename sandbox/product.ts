@@ -3,12 +3,17 @@
 import type { ControlPlane } from './control-plane.ts';
 import type { TemporalDevServer } from './temporal-dev-server.ts';
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import { AesGcmPayloadCodec, temporalDataConverter } from '../runtime/payload-codec.ts';
+import { generateCodecKeys } from '../runtime/codec-key.ts';
 import type { Simulator } from '../scaleway/simulator/index.ts';
 import { TEST_CREDENTIALS } from '../scaleway/simulator/testing.ts';
 import { createScalewayCloud, type ScalewayCloud } from '../scaleway/cloud.ts';
 import { createKubeRest, loadKubeConfig, type KubeRest } from '../kube/rest.ts';
 import { startWorker, type RunningWorker } from '../worker/worker.ts';
+import type { GarbageCollectionSettings } from '../runtime/config.ts';
 import { startWatcher, type RunningWatcher, type WatcherOptions } from '../watcher/watcher.ts';
+import { DEFAULT_LEASE_NAMESPACE, leaderIdentity, startLeaderElection, type LeaderElection } from '../watcher/leader-election.ts';
 import { startKubeletSimulator, type KubeletSimulator, type SimulatedServer } from './kubelet-simulator.ts';
 import { installCrds } from './install-crds.ts';
 import { kubeadmInit } from './kubeadm-init.ts';
@@ -22,10 +27,14 @@ export interface ProductOptions {
   pollIntervalMs?: number;
   devicePluginDelayMs?: number;
   refuseToJoin?: (server: SimulatedServer) => boolean;
+  /** Encrypts every payload; default: a key generated for this one sandbox, shared by its worker and watcher. */
+  payloadCodec?: PayloadCodec;
+  /** Keep the garbage collection Schedule (npm start: from GC_* in the environment); none: no Schedule, as most tests want. */
+  garbageCollection?: GarbageCollectionSettings;
   /** Start no watcher (tests that drive workflows directly). */
   withoutWatcher?: boolean;
-  /** Batch window and disruption pace (tests shorten them). */
-  watcher?: Pick<WatcherOptions, 'batchIdleMs' | 'batchMaxMs' | 'disruptionIntervalMs'>;
+  /** Batch window, disruption pace and resync period (tests shorten them). */
+  watcher?: Pick<WatcherOptions, 'batchIdleMs' | 'batchMaxMs' | 'disruptionIntervalMs' | 'resyncMs'>;
 }
 
 export interface RunningProduct {
@@ -34,6 +43,8 @@ export interface RunningProduct {
   worker: RunningWorker;
   watcher: RunningWatcher | undefined;
   kubelet: KubeletSimulator;
+  /** The codec of every client and worker here: a test's own Client must use it to read results. */
+  payloadCodec: PayloadCodec;
   /** Stops the worker (as a crash or a rollout would) and starts a new one. */
   restartWorker(): Promise<void>;
   restartWatcher(): Promise<void>;
@@ -45,6 +56,7 @@ export async function startProduct(options: ProductOptions): Promise<RunningProd
   await installCrds(kube);
   await kubeadmInit(kube, { server: options.controlPlane.server, caFile: options.controlPlane.pki.caCert });
   const cloud = createScalewayCloud({ ...TEST_CREDENTIALS, apiUrl: options.simulator.url });
+  const payloadCodec = options.payloadCodec ?? new AesGcmPayloadCodec(generateCodecKeys());
   const workerOptions = {
     temporalAddress: options.temporal.address,
     namespace: options.temporal.namespace,
@@ -52,21 +64,34 @@ export async function startProduct(options: ProductOptions): Promise<RunningProd
     kube,
     clusterName: options.clusterName ?? 'sandbox',
     pollIntervalMs: options.pollIntervalMs ?? 500,
+    payloadCodec,
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+    ...(options.garbageCollection ? { garbageCollection: options.garbageCollection } : {}),
   };
   let worker = await startWorker(workerOptions);
   // The watcher has its own connection: it outlives worker restarts, as separate Deployments do.
   const watcherConnection = await Connection.connect({ address: options.temporal.address });
   const watcherOptions = {
     kube,
-    temporal: new Client({ connection: watcherConnection, namespace: options.temporal.namespace }),
+    temporal: new Client({ connection: watcherConnection, namespace: options.temporal.namespace, dataConverter: temporalDataConverter(payloadCodec) }),
     cloud,
     namespace: options.temporal.namespace,
     temporalUiUrl: options.temporal.uiUrl,
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
     ...options.watcher,
   };
-  let watcher = options.withoutWatcher ? undefined : await startWatcher(watcherOptions);
+  // The watcher runs through leader election, as a Deployment's replicas do: it acts once it holds the Lease.
+  const elect = async (): Promise<LeaderElection<RunningWatcher>> => {
+    const candidate = startLeaderElection({ kube, namespace: DEFAULT_LEASE_NAMESPACE, identity: leaderIdentity({}), start: () => startWatcher(watcherOptions) });
+    try {
+      await candidate.leading();
+    } catch (err) {
+      await candidate.stop();
+      throw err;
+    }
+    return candidate;
+  };
+  let election = options.withoutWatcher ? undefined : await elect();
   const sim = options.simulator;
   const kubelet = startKubeletSimulator({
     listServers: () => Promise.resolve(sim.servers().map((s) => ({
@@ -97,20 +122,22 @@ export async function startProduct(options: ProductOptions): Promise<RunningProd
       return worker;
     },
     get watcher() {
-      return watcher;
+      return election?.current();
     },
     kubelet,
+    payloadCodec,
     restartWorker: async () => {
       await worker.shutdown();
       worker = await startWorker(workerOptions);
     },
     restartWatcher: async () => {
-      await watcher?.stop();
-      watcher = await startWatcher(watcherOptions);
+      // A graceful stop releases the Lease, so the new watcher takes over at once.
+      await election?.stop();
+      election = await elect();
     },
     stop: async () => {
       await kubelet.stop();
-      await watcher?.stop();
+      await election?.stop();
       await worker.shutdown();
       await watcherConnection.close();
     },

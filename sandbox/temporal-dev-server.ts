@@ -2,8 +2,9 @@
 // its own process on free loopback ports. The SDK's own launcher waits only 5 s
 // for it to answer, too short on a 2-core machine, so we start and wait ourselves.
 import { Connection } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import { startProcess, waitUntilReady, type ManagedProcess } from './processes.ts';
+import { killProcess, startProcess, waitUntilReady, type ManagedProcess } from './processes.ts';
 import { freePort } from './ports.ts';
 import { toolPath, toolVersion } from './tools.ts';
 
@@ -13,6 +14,11 @@ export interface TemporalDevServer {
   readonly uiUrl: string;
   readonly version: string;
   readonly process: ManagedProcess;
+  /**
+   * Stops the server (SIGKILL when `kill`, as a crash would) and starts it again on the same
+   * ports and, when persisted, the same SQLite file: its workflows outlive the restart.
+   */
+  restart(options?: { kill?: boolean; downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -30,6 +36,8 @@ export interface TemporalDevServerOptions {
   uiPort?: number;
   /** Start without the Web UI (tests). */
   headless?: boolean;
+  /** A codec server (runtime/codec-server.ts) the Web UI asks to decode payloads, from the browser. */
+  codecEndpoint?: string;
   /** Extra search attributes to register, e.g. `NodeClaim=Keyword`. */
   searchAttributes?: string[];
   readyTimeoutMs?: number;
@@ -59,24 +67,37 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     '--metrics-port', String(await freePort()),
   ];
   if (options.headless) args.push('--headless');
+  if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
   for (const attribute of options.searchAttributes ?? []) args.push('--search-attribute', attribute);
-  const proc = startProcess('temporal', binary, args, join(options.dir, 'temporal.log'));
   const address = `127.0.0.1:${port}`;
-  await waitUntilReady(proc, `temporal dev server on ${address}`, options.readyTimeoutMs ?? READY_TIMEOUT_MS, async () => {
-    const connection = await Connection.connect({ address, connectTimeout: 2_000 });
-    try {
-      await connection.workflowService.describeNamespace({ namespace });
-      return true;
-    } finally {
-      await connection.close();
-    }
-  });
+  const launch = async (): Promise<ManagedProcess> => {
+    const started = startProcess('temporal', binary, args, join(options.dir, 'temporal.log'));
+    await waitUntilReady(started, `temporal dev server on ${address}`, options.readyTimeoutMs ?? READY_TIMEOUT_MS, async () => {
+      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return true;
+      } finally {
+        await connection.close();
+      }
+    });
+    return started;
+  };
+  let proc = await launch();
   return {
     address,
     namespace,
     uiUrl: `http://127.0.0.1:${uiPort}`,
     version,
-    process: proc,
+    get process() {
+      return proc;
+    },
+    restart: async ({ kill = false, downMs = 0 } = {}) => {
+      if (kill) await killProcess(proc);
+      else await proc.stop();
+      if (downMs > 0) await sleep(downMs);
+      proc = await launch();
+    },
     stop: () => proc.stop(),
   };
 }

@@ -1,11 +1,13 @@
 // The one module that talks to Scaleway: exactly the calls scw-karpenter makes,
 // behind a narrow interface. Everything else uses `ScalewayCloud`; nothing else
 // imports the SDK. Each call's failure is translated once, in errors.ts.
-import { createClient, type Client } from '@scaleway/sdk-client';
+import { createAdvancedClient, withHTTPClient, withProfile, type Client } from '@scaleway/sdk-client';
 import { Instancev1 } from '@scaleway/sdk-instance';
 import { Marketplacev2 } from '@scaleway/sdk-marketplace';
 import { Blockv1 } from '@scaleway/sdk-block';
 import { cloudCall, cloudRead, CloudError } from './errors.ts';
+import { createScalewayHttpClient, type CallStats, type HttpTimeouts } from './http-client.ts';
+import { processRateLimiter, type TokenBucket } from './rate-limiter.ts';
 
 export interface ScalewayCredentials {
   accessKey: string;
@@ -46,6 +48,8 @@ export interface ServerInfo {
   stateDetail: string;
   tags: string[];
   rootVolume: { id: string; type: string } | undefined;
+  /** Every volume of the server, root first: `l_ssd` ones go with a terminate, none with a delete. */
+  volumes: { id: string; type: string }[];
   privateIp: string | undefined;
   publicIp: string | undefined;
   /** When Scaleway created it: garbage collection's grace period and duplicate resolution read it. */
@@ -94,26 +98,42 @@ export interface ScalewayCloud {
   deleteServer(zone: string, id: string): Promise<boolean>;
   setCloudInit(zone: string, id: string, cloudInit: string): Promise<void>;
   deleteCloudInit(zone: string, id: string): Promise<void>;
-  /** false when the volume was already gone. */
+  /** An SBS (Block API) volume; false when it was already gone. */
   deleteVolume(zone: string, id: string): Promise<boolean>;
+  /** A local (`l_ssd`) volume, on the Instance API; false when it was already gone. */
+  deleteLocalVolume(zone: string, id: string): Promise<boolean>;
   /** Block volumes of exactly this name. */
   listVolumesByName(zone: string, name: string): Promise<VolumeInfo[]>;
   /** Block volumes whose name starts with this prefix (garbage collection: `scw-karpenter-<cluster>-`), every page. */
   listVolumesByNamePrefix(zone: string, prefix: string): Promise<VolumeInfo[]>;
+  /** What this client has sent: requests, 429s and client-side timeouts, in total and by request kind. */
+  stats(): CallStats;
+}
+
+export interface ScalewayCloudOptions {
+  /** Defaults to the process's one limiter: every client of a process shares Scaleway's rate limit. */
+  rateLimiter?: TokenBucket;
+  /** Client-side time limits (http-client.ts has the defaults and their reasons); tests shorten them. */
+  timeouts?: Partial<HttpTimeouts>;
 }
 
 const PAGE_SIZE = 50; // the Instance API's own page size for catalogs
 const MAX_PAGE_SIZE = 100; // the most the Instance API lists in one page
 
-export function createScalewayCloud(credentials: ScalewayCredentials): ScalewayCloud {
-  const client: Client = createClient({
-    accessKey: credentials.accessKey,
-    secretKey: credentials.secretKey,
-    defaultProjectId: credentials.projectId,
-    defaultRegion: 'fr-par',
-    defaultZone: 'fr-par-2',
-    ...(credentials.apiUrl ? { apiURL: credentials.apiUrl } : {}),
-  });
+export function createScalewayCloud(credentials: ScalewayCredentials, options: ScalewayCloudOptions = {}): ScalewayCloud {
+  // Every request goes through our fetch: rate limit, timeouts, throttling retries, counters.
+  const http = createScalewayHttpClient(options.rateLimiter ?? processRateLimiter(), options.timeouts);
+  const client: Client = createAdvancedClient(
+    withProfile({
+      accessKey: credentials.accessKey,
+      secretKey: credentials.secretKey,
+      defaultProjectId: credentials.projectId,
+      defaultRegion: 'fr-par',
+      defaultZone: 'fr-par-2',
+      ...(credentials.apiUrl ? { apiURL: credentials.apiUrl } : {}),
+    }),
+    withHTTPClient(http.fetch),
+  );
   const instance = new Instancev1.API(client);
   const marketplace = new Marketplacev2.API(client);
   const block = new Blockv1.API(client);
@@ -129,6 +149,7 @@ export function createScalewayCloud(credentials: ScalewayCredentials): ScalewayC
       stateDetail: s.stateDetail,
       tags: s.tags,
       rootVolume: root ? { id: root.id, type: root.volumeType } : undefined,
+      volumes: Object.entries(s.volumes).sort(([a], [b]) => Number(a) - Number(b)).map(([, v]) => ({ id: v.id, type: v.volumeType })),
       privateIp: s.privateIp ?? undefined,
       publicIp: s.publicIp?.address ?? s.publicIps[0]?.address,
       createdAt: s.creationDate,
@@ -264,6 +285,11 @@ export function createScalewayCloud(credentials: ScalewayCredentials): ScalewayC
       return deleted ?? false;
     },
 
+    async deleteLocalVolume(zone, id) {
+      const deleted = await notFoundIsUndefined(`deleting local volume ${id} in ${zone}`, () => instance.deleteVolume({ zone, volumeId: id }).then(() => true));
+      return deleted ?? false;
+    },
+
     async listVolumesByName(zone, name) {
       // The API's name filter matches substrings: keep exact matches only.
       const res = await cloudRead(`listing volumes named ${name} in ${zone}`, () => block.listVolumes({ zone, name, includeDeleted: false }));
@@ -279,5 +305,7 @@ export function createScalewayCloud(credentials: ScalewayCredentials): ScalewayC
       }
       return out;
     },
+
+    stats: () => http.stats(),
   };
 }

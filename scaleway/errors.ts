@@ -45,6 +45,17 @@ export class CloudError extends Error {
   }
 }
 
+/**
+ * Raised by our own HTTP client (scaleway/http-client.ts), not by Scaleway: the
+ * client-side timeout ran out, or no request slot came under the rate limit.
+ */
+export class ClientSideError extends Error {
+  override readonly name = 'ClientSideError';
+  constructor(readonly reason: 'timeout' | 'rate-limited', message: string, opts: { cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+  }
+}
+
 function kindOfScalewayError(err: InstanceType<typeof Errors.ScalewayError>): CloudErrorKind {
   if (err instanceof Errors.OutOfStockError) return 'out-of-stock';
   if (err instanceof Errors.QuotasExceededError) return 'quota-exceeded';
@@ -85,6 +96,10 @@ function isNetworkError(err: unknown): boolean {
  */
 export function toCloudError(err: unknown, doing: string): CloudError {
   if (err instanceof CloudError) return err;
+  if (err instanceof ClientSideError) {
+    // A timed-out call may still be carried out by Scaleway: callers of writes look before they retry.
+    return new CloudError(err.reason === 'timeout' ? 'network' : 'rate-limited', `${doing}: ${err.message}`, { cause: err });
+  }
   if (err instanceof Errors.ScalewayError) {
     const kind = kindOfScalewayError(err);
     const resource = (err as { resource?: unknown }).resource;

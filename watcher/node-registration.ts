@@ -7,7 +7,7 @@ import { parseNode } from '../kube/api/core.ts';
 import { parseNodeClaim, type NodeClaim } from '../kube/api/schemas.ts';
 import { isConditionTrue } from '../kube/api/conditions.ts';
 import { CONDITION } from '../kube/api/constants.ts';
-import { provisioningWorkflowId, SIGNAL_NODE_REGISTERED } from '../workflows/ids.ts';
+import { nodeRegisteredSignal, provisioningWorkflowId } from '../workflows/contract.ts';
 
 export async function signalNodeRegistration(temporal: Client, rawNode: unknown, nodeClaims: readonly unknown[]): Promise<void> {
   const node = parseNode(rawNode);
@@ -20,7 +20,7 @@ export async function signalNodeRegistration(temporal: Client, rawNode: unknown,
   }
   if (!owner || isConditionTrue(owner.status.conditions, CONDITION.Initialized)) return;
   try {
-    await temporal.workflow.getHandle(provisioningWorkflowId(owner.metadata.name, owner.metadata.uid ?? '')).signal(SIGNAL_NODE_REGISTERED, { nodeName: node.metadata.name });
+    await temporal.workflow.getHandle(provisioningWorkflowId(owner.metadata.name, owner.metadata.uid ?? '')).signal(nodeRegisteredSignal, { nodeName: node.metadata.name });
   } catch (err) {
     // The workflow ended (rolled back, or registered by its own check): nothing to tell.
     if (!(err instanceof WorkflowNotFoundError)) throw err;

@@ -1,16 +1,17 @@
 // NodeClaim lifecycle: every NodeClaim of a ScalewayNodeClass gets the
 // termination finalizer and one provisioning workflow; a deleted one gets one
 // termination workflow. Workflow IDs come from the NodeClaim's UID, so a second
-// watcher replica, a restart or a resync starts nothing twice.
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+// watcher replica, a restart or a resync starts nothing twice. A closed
+// provisioning run is never started again: the liveness backstop deletes its
+// NodeClaim once overdue. A failed termination run is started again, with an Event.
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { KubeRest } from '../kube/rest.ts';
 import { parseNodeClaim, isScalewayNodeClassRef, type NodeClaim } from '../kube/api/schemas.ts';
 import { findCondition } from '../kube/api/conditions.ts';
-import { ANNOTATION_WORKFLOW_ID, CONDITION, FINALIZER_TERMINATION } from '../kube/api/constants.ts';
+import { ANNOTATION_TERMINATION_WORKFLOW_ID, ANNOTATION_WORKFLOW_ID, CONDITION, FINALIZER_TERMINATION } from '../kube/api/constants.ts';
 import { nodeClaimEventTarget, patchNodeClaimMetadata, recordEvent, setTerminationFinalizer } from '../kube/objects.ts';
-import { provisioningWorkflowId, terminationWorkflowId } from '../workflows/ids.ts';
-import type { provisionNodeClaim } from '../workflows/provision-nodeclaim.ts';
-import type { terminateNodeClaim } from '../workflows/terminate-nodeclaim.ts';
+import { provisioningWorkflowId, terminationWorkflowId, WORKFLOW, type ProvisionNodeClaimWorkflow, type TerminateNodeClaimWorkflow } from '../workflows/contract.ts';
+import { enforceLiveness } from './nodeclaim-liveness.ts';
 
 export interface LifecycleDeps {
   kube: KubeRest;
@@ -24,6 +25,8 @@ export interface LifecycleDeps {
    * Each entry is used once.
    */
   justStarted?: Set<string>;
+  /** The watched ScalewayNodeClass by name, for the liveness timeouts; read from the apiserver when absent. */
+  nodeClass?: (name: string) => unknown;
 }
 
 export function workflowUiLink(uiUrl: string, namespace: string, workflowId: string): string {
@@ -54,7 +57,7 @@ async function startOnce(start: () => Promise<unknown>): Promise<boolean> {
  * made by hand and any start the provisioner did not get to.
  */
 export function startProvisioning(deps: LifecycleDeps, ref: { name: string; uid: string }): Promise<boolean> {
-  return startOnce(() => deps.temporal.workflow.start<typeof provisionNodeClaim>('provisionNodeClaim', {
+  return startOnce(() => deps.temporal.workflow.start<ProvisionNodeClaimWorkflow>(WORKFLOW.provisionNodeClaim, {
     taskQueue: deps.taskQueue,
     workflowId: provisioningWorkflowId(ref.name, ref.uid),
     args: [{ nodeClaim: ref }],
@@ -78,27 +81,74 @@ export async function reconcileNodeClaim(deps: LifecycleDeps, raw: unknown): Pro
 
   if (nodeClaim.metadata.deletionTimestamp) {
     if (!(nodeClaim.metadata.finalizers ?? []).includes(FINALIZER_TERMINATION)) return;
-    const workflowId = terminationWorkflowId(name, uid);
-    const started = await startOnce(() => deps.temporal.workflow.start<typeof terminateNodeClaim>('terminateNodeClaim', {
-      taskQueue: deps.taskQueue,
-      workflowId,
-      args: [{ nodeClaim: ref }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    }));
-    if (started && nodeClaim.metadata.annotations?.[`${ANNOTATION_WORKFLOW_ID}-termination`] === undefined) {
-      await recordEvent(deps.kube, nodeClaimEventTarget(nodeClaim), 'Normal', 'Terminating', `termination workflow ${workflowId}: ${workflowUiLink(deps.temporalUiUrl, deps.namespace, workflowId)}`);
-      await patchNodeClaimMetadata(deps.kube, name, { annotations: { [`${ANNOTATION_WORKFLOW_ID}-termination`]: workflowId } }).catch(() => undefined);
-    }
+    await ensureTermination(deps, nodeClaim);
     return;
   }
 
   // Deletion must always go through the termination workflow: the finalizer comes first.
   await setTerminationFinalizer(deps.kube, nodeClaim, true);
-  if (launchSettled(nodeClaim)) return;
-  const workflowId = provisioningWorkflowId(name, uid);
-  if (!deps.justStarted?.delete(workflowId)) await startProvisioning(deps, ref);
-  if (nodeClaim.metadata.annotations?.[ANNOTATION_WORKFLOW_ID] !== workflowId) {
-    await patchNodeClaimMetadata(deps.kube, name, { annotations: { [ANNOTATION_WORKFLOW_ID]: workflowId } });
-    await recordEvent(deps.kube, nodeClaimEventTarget(nodeClaim), 'Normal', 'Provisioning', `provisioning workflow ${workflowId}: ${workflowUiLink(deps.temporalUiUrl, deps.namespace, workflowId)}`);
+  if (!launchSettled(nodeClaim)) {
+    const workflowId = provisioningWorkflowId(name, uid);
+    // Started (or found running): its own timeouts look after the NodeClaim.
+    const running = deps.justStarted?.delete(workflowId) === true || (await startProvisioning(deps, ref));
+    if (nodeClaim.metadata.annotations?.[ANNOTATION_WORKFLOW_ID] !== workflowId) {
+      await patchNodeClaimMetadata(deps.kube, name, { annotations: { [ANNOTATION_WORKFLOW_ID]: workflowId } });
+      await recordEvent(deps.kube, nodeClaimEventTarget(nodeClaim), 'Normal', 'Provisioning', `provisioning workflow ${workflowId}: ${workflowUiLink(deps.temporalUiUrl, deps.namespace, workflowId)}`);
+    }
+    if (running) return;
+  }
+  await enforceLiveness(deps, nodeClaim);
+}
+
+/**
+ * Starts the termination workflow of a NodeClaim being deleted, or finds it
+ * running. A run that completed is never started again (it removed the
+ * finalizer; a stale cache may still show it). A run that failed, was
+ * terminated or timed out is started again, and a Warning Event says why, so a
+ * resync neither restarts a cleanup every minute nor leaves one dead.
+ */
+async function ensureTermination(deps: LifecycleDeps, nodeClaim: NodeClaim): Promise<void> {
+  const ref = { name: nodeClaim.metadata.name, uid: nodeClaim.metadata.uid ?? '' };
+  const workflowId = terminationWorkflowId(ref.name, ref.uid);
+  const startedBefore = nodeClaim.metadata.annotations?.[ANNOTATION_TERMINATION_WORKFLOW_ID] !== undefined;
+  let previous: string | undefined;
+  if (startedBefore) {
+    const handle = deps.temporal.workflow.getHandle(workflowId);
+    try {
+      const state = (await handle.describe()).status.name;
+      if (state === 'RUNNING' || state === 'COMPLETED') return;
+      previous = `${state.toLowerCase().replace('_', ' ')}${await closedBecause(handle.result())}`;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      previous = 'not found in Temporal';
+    }
+  }
+  const started = await startOnce(() => deps.temporal.workflow.start<TerminateNodeClaimWorkflow>(WORKFLOW.terminateNodeClaim, {
+    taskQueue: deps.taskQueue,
+    workflowId,
+    args: [{ nodeClaim: ref }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+  }));
+  if (!started) return;
+  const link = workflowUiLink(deps.temporalUiUrl, deps.namespace, workflowId);
+  if (previous !== undefined) {
+    await recordEvent(deps.kube, nodeClaimEventTarget(nodeClaim), 'Warning', 'TerminationRestarted', `termination workflow ${workflowId} ${previous}; started it again: ${link}`);
+    return;
+  }
+  if (!startedBefore) {
+    await recordEvent(deps.kube, nodeClaimEventTarget(nodeClaim), 'Normal', 'Terminating', `termination workflow ${workflowId}: ${link}`);
+    await patchNodeClaimMetadata(deps.kube, ref.name, { annotations: { [ANNOTATION_TERMINATION_WORKFLOW_ID]: workflowId } }).catch(() => undefined);
+  }
+}
+
+/** `: <why>` for a run that closed with a failure, from its result. */
+async function closedBecause(result: Promise<unknown>): Promise<string> {
+  try {
+    await result;
+    return '';
+  } catch (err) {
+    const cause = err instanceof WorkflowFailedError ? err.cause : err;
+    return cause instanceof Error && cause.message ? `: ${cause.message}` : '';
   }
 }

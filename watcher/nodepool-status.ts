@@ -1,12 +1,40 @@
 // NodePool status, as Karpenter keeps it: the resources its NodeClaims hold
-// (what limits are checked against), how many nodes it has, and whether its
-// NodeClass is Ready.
+// (what limits are checked against), how many nodes it has, whether its
+// NodeClass is Ready, whether its nodes register (NodeRegistrationHealthy,
+// with the backoff counters in an annotation: registration-health.ts), and
+// whether anything could be launched at all (InstanceTypesAvailable, with the
+// step that emptied the offering list: provisioner/offering-funnel.ts).
 import type { KubeRest } from '../kube/rest.ts';
-import { parseNodeClaim, parseNodePool, isScalewayNodeClassRef, type NodeClaim } from '../kube/api/schemas.ts';
-import { findCondition, setCondition, withReadyCondition, type Condition } from '../kube/api/conditions.ts';
-import { CONDITION, LABEL_NODEPOOL, NODEPOOL_GVR, NODEPOOL_READY_DEPENDENTS } from '../kube/api/constants.ts';
+import { parseNodeClaim, parseNodePool, isScalewayNodeClassRef, ScalewayNodeClassSchema, type NodeClaim, type NodePool, type ScalewayNodeClass } from '../kube/api/schemas.ts';
+import { findCondition, setCondition, withReadyCondition, type Condition, type ConditionUpdate } from '../kube/api/conditions.ts';
+import { ANNOTATION_REGISTRATION_HEALTH, CONDITION, LABEL_NODEPOOL, NODEPOOL_GVR, NODEPOOL_READY_DEPENDENTS, REASON } from '../kube/api/constants.ts';
 import { clusterPath, getNodeClassRaw } from '../kube/objects.ts';
 import { parseQuantity } from '../kube/quantity.ts';
+import type { ServerTypeOffer } from '../scaleway/cloud.ts';
+import { SCALEWAY_ZONES } from '../scaleway/instance-types.ts';
+import { poolFunnel } from './provisioner/offering-funnel.ts';
+import { poolRequirements } from './provisioner/planner.ts';
+import {
+  healthChanged,
+  healthEpoch,
+  readHealth,
+  registrationCondition,
+  registrationFailureOf,
+  updateHealth,
+  type RegistrationFailureInbox,
+} from './registration-health.ts';
+
+export interface NodePoolStatusOptions {
+  /** The catalogs of these zones, for InstanceTypesAvailable; without it that condition is left as it is. */
+  offers?: ((zones: readonly string[]) => Promise<readonly ServerTypeOffer[]>) | undefined;
+  /** Registration failures seen on watch events and not stored yet. */
+  failures?: RegistrationFailureInbox | undefined;
+}
+
+export interface NodePoolStatusResult {
+  /** The registration counters changed: the NodeClass's NodeRegistrationHealthy may have to follow. */
+  registrationChanged: boolean;
+}
 
 /** Sum of the NodeClaims' capacity, per resource, in Kubernetes quantity strings. */
 export function poolResources(nodeClaims: readonly NodeClaim[]): Record<string, string> {
@@ -23,23 +51,75 @@ export function poolResources(nodeClaims: readonly NodeClaim[]): Record<string, 
   return out;
 }
 
-export async function reconcileNodePoolStatus(kube: KubeRest, rawPool: unknown, rawNodeClaims: readonly unknown[], now = new Date()): Promise<void> {
+/** InstanceTypesAvailable: what the planner's offering funnel says of the pool, stock included, backoff not (NodeRegistrationHealthy says that). */
+async function instanceTypesCondition(pool: NodePool, nodeClass: ScalewayNodeClass, offers: NonNullable<NodePoolStatusOptions['offers']>): Promise<ConditionUpdate | undefined> {
+  const zones = nodeClass.spec.zones ?? [...SCALEWAY_ZONES];
+  let catalog: readonly ServerTypeOffer[];
+  try {
+    catalog = await offers(zones);
+  } catch {
+    return undefined; // An unreachable catalog proves nothing about the pool: keep what was said.
+  }
+  const funnel = poolFunnel({ nodePool: pool.metadata.name, nodeClass: nodeClass.metadata.name, nodeClassZones: zones, requirements: poolRequirements(pool), offers: catalog });
+  return funnel.empty
+    ? { type: CONDITION.InstanceTypesAvailable, status: 'False', reason: funnel.empty.reason, message: funnel.empty.message }
+    : { type: CONDITION.InstanceTypesAvailable, status: 'True', reason: REASON.InstanceTypesAvailable, message: `${new Set(funnel.offers.map((o) => o.commercialType)).size} instance type(s) in [${funnel.zones.join(', ')}]` };
+}
+
+export async function reconcileNodePoolStatus(kube: KubeRest, rawPool: unknown, rawNodeClaims: readonly unknown[], now = new Date(), options: NodePoolStatusOptions = {}): Promise<NodePoolStatusResult> {
   const pool = parseNodePool(rawPool);
-  if (!isScalewayNodeClassRef(pool.spec.template.spec.nodeClassRef)) return;
+  if (!isScalewayNodeClassRef(pool.spec.template.spec.nodeClassRef)) return { registrationChanged: false };
   const name = pool.metadata.name;
-  const claims = rawNodeClaims.map(parseNodeClaim).filter((nc) => nc.metadata.labels?.[LABEL_NODEPOOL] === name);
+  const claims: NodeClaim[] = rawNodeClaims.map(parseNodeClaim).filter((nc) => nc.metadata.labels?.[LABEL_NODEPOOL] === name);
   const nodeClassName = pool.spec.template.spec.nodeClassRef.name;
-  const nodeClass = (await getNodeClassRaw(kube, nodeClassName)) as { status?: { conditions?: Condition[] } } | undefined;
-  const classReady = findCondition(nodeClass?.status?.conditions, CONDITION.Ready);
-  let conditions = setCondition(pool.status.conditions, { type: CONDITION.ValidationSucceeded, status: 'True', reason: 'ValidationSucceeded', message: '' }, now, pool.metadata.generation);
-  conditions = setCondition(conditions, nodeClass === undefined
-    ? { type: CONDITION.NodeClassReady, status: 'False', reason: 'NodeClassNotFound', message: `ScalewayNodeClass ${nodeClassName} does not exist` }
+  const nodeClassRaw = (await getNodeClassRaw(kube, nodeClassName)) as { metadata?: ScalewayNodeClass['metadata']; status?: { conditions?: Condition[] } } | undefined;
+  const parsedClass = ScalewayNodeClassSchema.safeParse(nodeClassRaw);
+  const nodeClass = parsedClass.success ? parsedClass.data : undefined;
+  const classReady = findCondition(nodeClassRaw?.status?.conditions, CONDITION.Ready);
+  let conditions = setCondition(pool.status.conditions, { type: CONDITION.ValidationSucceeded, status: 'True', reason: REASON.ValidationSucceeded, message: '' }, now, pool.metadata.generation);
+  conditions = setCondition(conditions, nodeClassRaw === undefined
+    ? { type: CONDITION.NodeClassReady, status: 'False', reason: REASON.NodeClassNotFound, message: `ScalewayNodeClass ${nodeClassName} does not exist` }
     : classReady?.status === 'True'
-      ? { type: CONDITION.NodeClassReady, status: 'True', reason: 'NodeClassReady', message: '' }
-      : { type: CONDITION.NodeClassReady, status: classReady?.status === 'False' ? 'False' : 'Unknown', reason: 'NodeClassNotReady', message: classReady?.message ?? `ScalewayNodeClass ${nodeClassName} is not ready` }, now, pool.metadata.generation);
+      ? { type: CONDITION.NodeClassReady, status: 'True', reason: REASON.NodeClassReady, message: '' }
+      : { type: CONDITION.NodeClassReady, status: classReady?.status === 'False' ? 'False' : 'Unknown', reason: REASON.NodeClassNotReady, message: classReady?.message ?? `ScalewayNodeClass ${nodeClassName} is not ready` }, now, pool.metadata.generation);
+
+  // Registration health: counters first (durable, in the annotation), then the condition they give.
+  let registrationChanged = false;
+  if (nodeClassRaw?.metadata) {
+    const failures = [...claims.flatMap((nc) => registrationFailureOf(nc) ?? []), ...(options.failures?.pending(name) ?? [])];
+    const stored = pool.metadata.annotations?.[ANNOTATION_REGISTRATION_HEALTH];
+    const read = readHealth(pool, healthEpoch(pool, { metadata: nodeClassRaw.metadata }), now);
+    const health = updateHealth(read, failures, claims);
+    // Nothing to remember for a pool that never failed: no annotation write on every pool.
+    if (healthChanged(pool, health) && (stored !== undefined || health.counted.length > 0)) {
+      await kube.patch(clusterPath(NODEPOOL_GVR, name), { metadata: { annotations: { [ANNOTATION_REGISTRATION_HEALTH]: JSON.stringify(health) } } });
+      registrationChanged = true;
+    }
+    // Forget only what the watched NodePool already holds: a write the cache has not caught up with could still be lost.
+    options.failures?.settle(name, read);
+    const before = findCondition(pool.status.conditions, CONDITION.NodeRegistrationHealthy);
+    const update = registrationCondition(name, nodeClassName, health, claims, now);
+    if (before?.status !== update.status || before.reason !== update.reason) registrationChanged = true;
+    conditions = setCondition(conditions, update, now, pool.metadata.generation);
+  }
+  if (options.offers && nodeClass && classReady?.status === 'True') {
+    const update = await instanceTypesCondition(pool, nodeClass, options.offers);
+    if (update) conditions = setCondition(conditions, update, now, pool.metadata.generation);
+  }
+
   conditions = withReadyCondition(conditions, now, pool.metadata.generation, NODEPOOL_READY_DEPENDENTS);
-  const status = { resources: poolResources(claims), nodes: claims.filter((c) => c.status.nodeName).length, conditions };
-  const before = JSON.stringify({ resources: pool.status.resources ?? {}, nodes: pool.status.nodes ?? 0, conditions: pool.status.conditions });
-  if (before === JSON.stringify(status)) return;
-  await kube.patch(`${clusterPath(NODEPOOL_GVR, name)}/status`, { status });
+  const status = {
+    resources: poolResources(claims),
+    nodes: claims.filter((c) => c.status.nodeName).length,
+    ...(nodeClassRaw?.metadata?.generation !== undefined ? { nodeClassObservedGeneration: nodeClassRaw.metadata.generation } : {}),
+    conditions,
+  };
+  const before = JSON.stringify({
+    resources: pool.status.resources ?? {},
+    nodes: pool.status.nodes ?? 0,
+    ...(pool.status.nodeClassObservedGeneration !== undefined ? { nodeClassObservedGeneration: pool.status.nodeClassObservedGeneration } : {}),
+    conditions: pool.status.conditions,
+  });
+  if (before !== JSON.stringify(status)) await kube.patch(`${clusterPath(NODEPOOL_GVR, name)}/status`, { status });
+  return { registrationChanged };
 }

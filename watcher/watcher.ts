@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeRest } from '../kube/rest.ts';
 import type { ScalewayCloud } from '../scaleway/cloud.ts';
-import { NODECLAIM_GVR, NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../kube/api/constants.ts';
+import { CONDITION, NODECLAIM_GVR, NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../kube/api/constants.ts';
 import { CatalogCache } from '../scaleway/caches.ts';
 import { createProvisioner, type Provisioner } from './provisioner/controller.ts';
 import { reconcileNodePoolStatus } from './nodepool-status.ts';
@@ -19,7 +19,8 @@ import { reconcileNodeClassStatus } from './nodeclass-status.ts';
 import { warmCatalogs, zonesOfNodeClasses } from '../scaleway/catalog-warmup.ts';
 import { stampNodeClassHash, stampNodePoolHash } from './drift-hashes.ts';
 import { createPodEventRecorder } from './pod-events.ts';
-import { TASK_QUEUE } from '../workflows/ids.ts';
+import { currentGate, RegistrationFailureInbox } from './registration-health.ts';
+import { TASK_QUEUE } from '../workflows/contract.ts';
 
 /** Every object is looked at again this often, in case an event was lost. */
 export const RESYNC_MS = 60_000;
@@ -36,6 +37,8 @@ export interface WatcherOptions {
   batchMaxMs?: number;
   /** How often the disruption loop looks for empty, underutilized and expired nodes. */
   disruptionIntervalMs?: number;
+  /** How often every object is looked at again (RESYNC_MS; tests of the periodic backstops shorten it). */
+  resyncMs?: number;
 }
 
 export interface RunningWatcher {
@@ -49,7 +52,12 @@ export interface RunningWatcher {
 
 export async function startWatcher(options: WatcherOptions): Promise<RunningWatcher> {
   const { kube, temporal } = options;
-  const lifecycle = { kube, temporal, taskQueue: options.taskQueue ?? TASK_QUEUE, temporalUiUrl: options.temporalUiUrl, namespace: options.namespace, justStarted: new Set<string>() };
+  const resyncMs = options.resyncMs ?? RESYNC_MS;
+  const lifecycle = {
+    kube, temporal, taskQueue: options.taskQueue ?? TASK_QUEUE, temporalUiUrl: options.temporalUiUrl, namespace: options.namespace, justStarted: new Set<string>(),
+    // The liveness backstop reads NodeClass timeouts from the watched cache (filled in below).
+    nodeClass: (name: string): unknown => watched.nodeClasses?.get(name),
+  };
 
   // Filled in below: each queue reads the cache of its collection once watching has started.
   const watched: {
@@ -68,10 +76,13 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     nodePools: () => watched.nodePools?.list() ?? [],
     nodeClasses: () => watched.nodeClasses?.list() ?? [],
   };
+  // Registration failures seen on NodeClaim events until their NodePool's annotation holds them.
+  const registrationFailures = new RegistrationFailureInbox();
   const provisioner = createProvisioner({
     kube,
     catalog,
     sources,
+    registrationGate: (pool, nodeClass) => currentGate(pool, nodeClass, registrationFailures),
     onNodeClaimCreated: (ref) => startProvisioningOfNew(lifecycle, ref),
     ...(options.batchIdleMs !== undefined ? { batchIdleMs: options.batchIdleMs } : {}),
     ...(options.batchMaxMs !== undefined ? { batchMaxMs: options.batchMaxMs } : {}),
@@ -89,7 +100,7 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     const obj = watched.nodeClasses?.get(name);
     if (!obj) return;
     await stampNodeClassHash(kube, obj);
-    await reconcileNodeClassStatus(kube, options.cloud, obj);
+    await reconcileNodeClassStatus(kube, options.cloud, obj, new Date(), { nodePools: watched.nodePools?.list() ?? [] });
     // The provisioner will plan with these zones' catalogs: read them now, not on the first pod.
     warmCatalogs(catalog, [obj], 'watcher');
   });
@@ -97,7 +108,10 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     const obj = watched.nodePools?.get(name);
     if (!obj) return;
     await stampNodePoolHash(kube, obj);
-    await reconcileNodePoolStatus(kube, obj, watched.nodeClaims?.list() ?? []);
+    await reconcileNodePoolStatus(kube, obj, watched.nodeClaims?.list() ?? [], new Date(), {
+      offers: async (zones) => (await Promise.all(zones.map((z) => catalog.offers(z)))).flat(),
+      failures: registrationFailures,
+    });
   });
   const nameOf = (obj: KubernetesObject): string => obj.metadata?.name ?? '';
   const poolOf = (obj: KubernetesObject): string | undefined => obj.metadata?.labels?.['karpenter.sh/nodepool'];
@@ -108,25 +122,37 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
 
   const nodeClasses = await watchCollection(kube, clusterPath(SCALEWAY_NODECLASS_GVR), (obj, event) => {
     if (event !== 'delete') nodeClassQueue.add(nameOf(obj));
-  }, { name: 'ScalewayNodeClass', resyncMs: RESYNC_MS });
+  }, { name: 'ScalewayNodeClass', resyncMs });
   watched.nodeClasses = nodeClasses;
   const nodeClaims = await watchCollection(kube, clusterPath(NODECLAIM_GVR), (obj, event) => {
     if (event !== 'delete') nodeClaimQueue.add(nameOf(obj));
+    // A node that never registered counts against its pool and offering (backoff), delete or not.
+    if (registrationFailures.observe(obj)) provisioner.trigger();
     const pool = poolOf(obj);
     if (pool) nodePoolQueue.add(pool);
     // A NodeClaim that went away (rolled back, consolidated) may leave pods to plan for again.
     if (event === 'delete') provisioner.trigger();
-  }, { name: 'NodeClaim', resyncMs: RESYNC_MS });
+  }, { name: 'NodeClaim', resyncMs });
   watched.nodeClaims = nodeClaims;
   const nodes = await watchCollection(kube, nodePath(), (obj, event) => {
     if (event !== 'delete') nodeQueue.add(nameOf(obj));
-  }, { name: 'Node', resyncMs: RESYNC_MS });
+  }, { name: 'Node', resyncMs });
 
   watched.nodes = nodes;
+  // Each pool's NodeRegistrationHealthy as last seen: its NodeClass gathers them when one changes.
+  const poolRegistration = new Map<string, string>();
   const nodePools = await watchCollection(kube, clusterPath(NODEPOOL_GVR), (obj, event) => {
     if (event !== 'delete') nodePoolQueue.add(nameOf(obj));
+    const pool = obj as { spec?: { template?: { spec?: { nodeClassRef?: { name?: string } } } }; status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } };
+    const health = pool.status?.conditions?.find((c) => c.type === CONDITION.NodeRegistrationHealthy);
+    const seen = event === 'delete' ? 'deleted' : `${health?.status}/${health?.reason}/${health?.message}`;
+    const nodeClassName = pool.spec?.template?.spec?.nodeClassRef?.name;
+    if (nodeClassName && poolRegistration.get(nameOf(obj)) !== seen) {
+      poolRegistration.set(nameOf(obj), seen);
+      if (health || event === 'delete') nodeClassQueue.add(nodeClassName);
+    }
     provisioner.trigger();
-  }, { name: 'NodePool', resyncMs: RESYNC_MS });
+  }, { name: 'NodePool', resyncMs });
   watched.nodePools = nodePools;
   const podEvents = createPodEventRecorder({ kube, sources });
   const disruption = startDisruptionController({
@@ -141,8 +167,14 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     if (event !== 'delete' && unschedulable(obj)) provisioner.trigger();
     // A pod arriving on or leaving a node restarts that node's consolidateAfter clock.
     podEvents.observe(obj, event);
-  }, { name: 'Pod', resyncMs: RESYNC_MS });
+  }, { name: 'Pod', resyncMs });
   watched.pods = pods;
+  // The first list of each collection reached its queue before the collection's cache was set here, so
+  // those reconciles found nothing: look at every object once more now, not at the first resync.
+  for (const [collection, queue] of [[nodeClasses, nodeClassQueue], [nodeClaims, nodeClaimQueue], [nodes, nodeQueue], [nodePools, nodePoolQueue]] as const) {
+    for (const obj of collection.list()) queue.add(nameOf(obj));
+  }
+  provisioner.trigger();
 
   const queues = [nodeClassQueue, nodeClaimQueue, nodeQueue, nodePoolQueue];
   const collections = [nodeClasses, nodeClaims, nodes, nodePools, pods];

@@ -1,10 +1,15 @@
 // Replaying workflow histories against the current workflow code: the guard
 // against non-deterministic changes. A history is what `temporal workflow show
 // -w <id> --output json` prints, or what the client's fetchHistory() returns.
+// Encrypted histories need the payload codec that wrote them; plain ones
+// (recorded before encryption) replay with or without it.
 import { readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
+import type { PayloadCodec } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { temporal } from '@temporalio/proto';
+import { isEncrypted, temporalDataConverter } from '../runtime/payload-codec.ts';
+import { payloadsOf } from '../runtime/history-payloads.ts';
 import { WORKFLOWS_PATH } from './worker.ts';
 
 export type History = temporal.api.history.v1.IHistory;
@@ -18,10 +23,19 @@ export function readHistoryFile(path: string): History {
   return historyFromJSON(JSON.parse(readFileSync(path, 'utf8')));
 }
 
+export const isEncryptedHistory = (history: History): boolean => payloadsOf(history).some((p) => isEncrypted(p.payload));
+
 /** Replays each history; an outcome with an error is a determinism (or code) problem. */
-export async function replayHistories(histories: { workflowId: string; history: History }[]): Promise<ReplayOutcome[]> {
+export async function replayHistories(histories: { workflowId: string; history: History }[], codec?: PayloadCodec): Promise<ReplayOutcome[]> {
+  if (!codec) {
+    const encrypted = histories.filter((h) => isEncryptedHistory(h.history)).map((h) => h.workflowId);
+    // Without the key the replay would fail on the first payload with an opaque error: say why instead.
+    if (encrypted.length) {
+      throw new Error(`${encrypted.join(', ')}: the payloads are encrypted; replay needs their key (PAYLOAD_CODEC_KEY or PAYLOAD_CODEC_KEY_SECRET, see README "Payload encryption")`);
+    }
+  }
   const outcomes: ReplayOutcome[] = [];
-  const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'scw-karpenter-replay' }, histories);
+  const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'scw-karpenter-replay', dataConverter: temporalDataConverter(codec) }, histories);
   for await (const result of results) {
     outcomes.push({ workflowId: result.workflowId, error: result.error });
   }

@@ -4,16 +4,20 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import { temporalDataConverter } from '../runtime/payload-codec.ts';
 import { createActivities } from '../activities/index.ts';
 import type { ActivityDeps } from '../activities/deps.ts';
 import { CatalogCache, ImageCache, UnavailableOfferings } from '../scaleway/caches.ts';
 import { ServerStateReads } from '../scaleway/server-state-reads.ts';
 import type { ScalewayCloud } from '../scaleway/cloud.ts';
 import type { KubeRest } from '../kube/rest.ts';
-import { TASK_QUEUE } from '../workflows/ids.ts';
+import { gcScheduleId, TASK_QUEUE } from '../workflows/contract.ts';
 import { warmCatalogs } from '../scaleway/catalog-warmup.ts';
 import { clusterPath } from '../kube/objects.ts';
 import { SCALEWAY_NODECLASS_GVR } from '../kube/api/constants.ts';
+import type { GarbageCollectionSettings } from '../runtime/config.ts';
+import { upsertGarbageCollectionSchedule } from './gc-schedule.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -42,6 +46,10 @@ export interface WorkerOptions {
   pollIntervalMs?: number;
   /** Name for this worker in the Web UI's task queue view. */
   identity?: string;
+  /** Encrypts every payload (runtime/payload-codec.ts); none: plain text. */
+  payloadCodec?: PayloadCodec | undefined;
+  /** Creates or updates the cluster's garbage collection Schedule at start; none: leaves it as it is. */
+  garbageCollection?: GarbageCollectionSettings | undefined;
 }
 
 export interface RunningWorker {
@@ -56,7 +64,8 @@ export interface RunningWorker {
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const nativeConnection = await NativeConnection.connect({ address: options.temporalAddress });
   const connection = await Connection.connect({ address: options.temporalAddress });
-  const client = new Client({ connection, namespace: options.namespace });
+  const dataConverter = temporalDataConverter(options.payloadCodec);
+  const client = new Client({ connection, namespace: options.namespace, dataConverter });
   const pollIntervalMs = options.pollIntervalMs ?? 2_000;
   const serverStates = new ServerStateReads(options.cloud, pollIntervalMs);
   const deps: ActivityDeps = {
@@ -81,9 +90,19 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
     activities: createActivities(deps),
+    dataConverter,
     ...WORKER_CAPACITY,
     ...(options.identity ? { identity: options.identity } : {}),
   });
+  if (options.garbageCollection) {
+    // Provisioning does not depend on it: a worker that cannot write the Schedule says so and still serves.
+    try {
+      const how = await upsertGarbageCollectionSchedule(client, { clusterName: options.clusterName, taskQueue: options.taskQueue ?? TASK_QUEUE, settings: options.garbageCollection });
+      console.log(`[worker] garbage collection Schedule ${gcScheduleId(options.clusterName)} ${how}`, options.garbageCollection);
+    } catch (err) {
+      console.error(`[worker] creating the garbage collection Schedule ${gcScheduleId(options.clusterName)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   const done = worker.run().finally(async () => {
     serverStates.close();
     await connection.close();

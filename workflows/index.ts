@@ -1,3 +1,4 @@
 // Every workflow the worker registers.
-export { provisionNodeClaim, nodeRegisteredSignal, statusQuery } from './provision-nodeclaim.ts';
+export { provisionNodeClaim } from './provision-nodeclaim.ts';
 export { terminateNodeClaim } from './terminate-nodeclaim.ts';
+export { garbageCollect } from './garbage-collection.ts';

@@ -16,9 +16,13 @@ export interface TerminateNodeClaimResult {
   volumesDeleted: number;
 }
 
+// Cleanup keeps trying until the resources are gone: no schedule-to-close, unlimited attempts, backoff
+// capped at a minute. A server still starting or locked, or a volume not yet detached, makes
+// releaseServers throw the retryable CleanupPending (and say so on the NodeClaim) until Scaleway lets go.
+// A failure retrying cannot fix fails the run; the watcher starts a new one and says so in an Event.
 const api = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
 // Long waits heartbeat: a worker that dies is noticed within a minute and the wait resumes elsewhere.

@@ -28,6 +28,16 @@ export const SCALEWAY_NODECLASS_GVR = gvr(SCALEWAY_GROUP, 'v1alpha1', 'ScalewayN
 /** The nodeClassRef group/kind our NodePools use; stock Karpenter ignores pools pointing elsewhere and so do we. */
 export const NODECLASS_REF = { group: SCALEWAY_GROUP, kind: SCALEWAY_NODECLASS_GVR.kind } as const;
 
+// ---- Tags on Scaleway resources ------------------------------------------------
+// Every server (and its volumes) carries `managed`, `cluster=<name>`, `nodepool=<pool>`,
+// `nodeclaim=<name>` and `nodeclaim-uid=<uid>`: find-before-create and garbage collection read them.
+
+export const TAG_MANAGED = `${TAG_PREFIX}/managed`;
+export const TAG_CLUSTER = `${TAG_PREFIX}/cluster`;
+export const TAG_NODEPOOL = `${TAG_PREFIX}/nodepool`;
+export const TAG_NODECLAIM = `${TAG_PREFIX}/nodeclaim`;
+export const TAG_NODECLAIM_UID = `${TAG_PREFIX}/nodeclaim-uid`;
+
 // ---- Labels -------------------------------------------------------------------
 
 export const LABEL_NODEPOOL = 'karpenter.sh/nodepool';
@@ -36,6 +46,9 @@ export const LABEL_REGISTERED = 'karpenter.sh/registered';
 export const LABEL_INITIALIZED = 'karpenter.sh/initialized';
 /** Set to "true" on a Node to stop NodePool taints being synced onto it at registration. */
 export const LABEL_DO_NOT_SYNC_TAINTS = 'karpenter.sh/do-not-sync-taints';
+/** On our bootstrap-token Secrets: the NodeClaim each was minted for (garbage collection reads the UID). */
+export const LABEL_NODECLAIM = `${TAG_PREFIX}/nodeclaim`;
+export const LABEL_NODECLAIM_UID = `${TAG_PREFIX}/nodeclaim-uid`;
 
 export const LABEL_INSTANCE_TYPE = 'node.kubernetes.io/instance-type';
 export const LABEL_ZONE = 'topology.kubernetes.io/zone';
@@ -104,6 +117,14 @@ export const ANNOTATION_NODEPOOL_HASH = 'karpenter.sh/nodepool-hash';
 export const ANNOTATION_NODEPOOL_HASH_VERSION = 'karpenter.sh/nodepool-hash-version';
 /** ID of the Temporal workflow that provisions (and later deletes) the NodeClaim's instance. */
 export const ANNOTATION_WORKFLOW_ID = 'karpenter.scaleway.com/workflow-id';
+/** ID of the NodeClaim's termination workflow, once started: a later run that failed is started again, with an Event. */
+export const ANNOTATION_TERMINATION_WORKFLOW_ID = `${ANNOTATION_WORKFLOW_ID}-termination`;
+/** The pods a launching NodeClaim was made for: while it launches they are its, not new work. */
+export const ANNOTATION_NOMINATED_PODS = 'karpenter.scaleway.com/nominated-pods';
+/** The offering the provisioner priced the NodeClaim on, for the reader (`L4-1-24G@fr-par-2 €0.75/h`). */
+export const ANNOTATION_PLANNED_OFFERING = 'karpenter.scaleway.com/planned-offering';
+/** JSON registration counters on a NodePool (watcher/registration-health.ts), so a restarted watcher keeps them. */
+export const ANNOTATION_REGISTRATION_HEALTH = 'karpenter.scaleway.com/registration-health';
 /** Set before a NodeClaim's first createServer call: from then on every attempt looks for the server before creating one. */
 export const ANNOTATION_SERVER_CREATE_ATTEMPTED = 'karpenter.scaleway.com/server-create-attempted';
 /** Generation of the ScalewayNodeClass the instance was built from (drift detection). */
@@ -163,10 +184,14 @@ export const CONDITION = {
   Drifted: 'Drifted',
   Consolidatable: 'Consolidatable',
   Terminating: 'Terminating',
+  // Our own: True while a rollback or termination waits on a server or volume Scaleway has not let go of yet.
+  InstanceTerminating: 'InstanceTerminating',
   // NodePool
   ValidationSucceeded: 'ValidationSucceeded',
   NodeClassReady: 'NodeClassReady',
   NodeRegistrationHealthy: 'NodeRegistrationHealthy',
+  // Our own (upstream only has the NoCompatibleInstanceTypes Event): False, with the cause, while the NodePool has nothing it could launch.
+  InstanceTypesAvailable: 'InstanceTypesAvailable',
 } as const;
 export type ConditionType = (typeof CONDITION)[keyof typeof CONDITION];
 
@@ -202,6 +227,25 @@ export const REASON = {
   KnownEphemeralTaintsExist: 'KnownEphemeralTaintsExist',
   ResourceNotRegistered: 'ResourceNotRegistered',
   InitializationTimeout: 'InitializationTimeout',
+  // InstanceTerminating
+  WaitingOnServer: 'WaitingOnServer',
+  WaitingOnVolume: 'WaitingOnVolume',
+  // NodePool ValidationSucceeded and NodeClassReady (NodeClassNotReady, NodeClassNotFound above)
+  ValidationSucceeded: 'ValidationSucceeded',
+  NodeClassReady: 'NodeClassReady',
+  // ScalewayNodeClass Ready: its spec fails the schema (kube/api/schemas.ts) though the apiserver took it
+  InvalidSpec: 'InvalidSpec',
+  // NodePool InstanceTypesAvailable: which step left no offering (watcher/provisioner/offering-funnel.ts)
+  InstanceTypesAvailable: 'InstanceTypesAvailable',
+  ZonesExcluded: 'ZonesExcluded',
+  NoCompatibleInstanceTypes: 'NoCompatibleInstanceTypes',
+  InstanceTypesUnavailable: 'InstanceTypesUnavailable',
+  RegistrationBackoff: 'RegistrationBackoff',
+  // NodePool and ScalewayNodeClass NodeRegistrationHealthy (upstream's reasons where it has one)
+  RegistrationFailed: 'RegistrationFailed',
+  RegistrationStopped: 'RegistrationStopped',
+  NodeRegistered: 'NodeRegistered',
+  NoRegistrationYet: 'NoRegistrationYet',
   // Drifted
   NodePoolDrifted: 'NodePoolDrifted',
   RequirementsDrifted: 'RequirementsDrifted',

@@ -12,7 +12,6 @@ export function exampleScalewayNodeClass(name = 'gpu') {
       rootVolume: { size: '120G', type: 'sbs_5k' },
       securityGroupID: '3b5d8f0a-1c2e-4a6b-8d9f-0a1b2c3d4e5f',
       placementGroupID: '4c6e9a1b-2d3f-4b7c-9e0a-1b2c3d4e5f60',
-      privateNetworks: ['5d7fab2c-3e4a-4c8d-8f1b-2c3d4e5f6071'],
       publicIP: 'ipv4',
       tags: ['team=ml', 'env=dev'],
       projectID: '6e8abc3d-4f5b-4d9e-a02c-3d4e5f607182',

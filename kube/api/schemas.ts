@@ -5,8 +5,9 @@
 // is not repeated, so objects accepted by a newer upstream CRD still parse.
 // Unknown fields are dropped, except in metadata: patch, don't PUT, a parsed object.
 import { z } from 'zod';
-import { CONDITION, DEFAULT_EXPIRE_AFTER, NODECLAIM_GVR, NODEPOOL_GVR, NODECLASS_DEFAULTS, SCALEWAY_NODECLASS_GVR, type GroupVersionResource } from './constants.ts';
+import { CONDITION, DEFAULT_EXPIRE_AFTER, NODECLAIM_GVR, NODEPOOL_GVR, NODECLASS_DEFAULTS, SCALEWAY_NODECLASS_GVR, TAG_PREFIX, type GroupVersionResource } from './constants.ts';
 import { OPERATORS } from './requirements.ts';
+import { parseDuration } from './duration.ts';
 
 // ---- Building blocks -----------------------------------------------------------
 
@@ -237,6 +238,14 @@ export const BootstrapSchema = z
   });
 export type Bootstrap = z.output<typeof BootstrapSchema>;
 
+/** Refusals shared with the CRD's CEL rules (deploy/crds), so both say the same. */
+export const PRIVATE_NETWORKS_MESSAGE = 'privateNetworks is not supported yet: servers get no Private Network attached; leave it empty';
+export const PUBLIC_IP_NONE_MESSAGE = 'publicIP none is not supported yet: it needs privateNetworks to reach the API server, which are not supported yet';
+export const RESERVED_TAG_MESSAGE = `tags may not start with ${TAG_PREFIX}: that prefix is reserved for the tags scw-karpenter sets to find its own servers`;
+/** The bootstrap token is minted before the server boots and must still be valid when the kubelet joins. */
+export const tokenTTLMessage = (tokenTTL: string, registration: string): string =>
+  `bootstrap.kubeadm.tokenTTL ${tokenTTL} is shorter than timeouts.registration ${registration}: the bootstrap token must outlive the join`;
+
 const RESERVED_QUANTITY = /^(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE])?$/;
 const reservedSchema = z.partialRecord(z.enum(['cpu', 'memory', 'ephemeral-storage', 'pid']), z.string().regex(RESERVED_QUANTITY, 'expected a non-negative quantity')).optional();
 
@@ -257,7 +266,11 @@ export const ScalewayNodeClassSpecSchema = z
     placementGroupID: uuidSchema.optional(),
     privateNetworks: z.array(uuidSchema).max(8).default([]),
     publicIP: z.enum(['ipv4', 'ipv6', 'both', 'none']).default(NODECLASS_DEFAULTS.publicIP),
-    tags: z.array(z.string().min(1).max(128)).max(32).default([]),
+    // Our own tags (managed, cluster, nodeclaim-uid) are how servers are found and released: a user tag in that namespace could make a lookup match a stranger's server.
+    tags: z
+      .array(z.string().min(1).max(128).refine((t) => !t.startsWith(TAG_PREFIX), { message: RESERVED_TAG_MESSAGE }))
+      .max(32)
+      .default([]),
     projectID: uuidSchema.optional(),
     zones: z
       .array(z.string().regex(/^[a-z]{2}-[a-z]{3}-[0-9]+$/, 'expected a zone such as fr-par-2'))
@@ -288,8 +301,13 @@ export const ScalewayNodeClassSpecSchema = z
       .prefault({}),
   })
   .superRefine((spec, ctx) => {
-    if (spec.publicIP === 'none' && spec.privateNetworks.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['publicIP'], message: 'publicIP none needs at least one entry in privateNetworks' });
+    // Same messages as the CRD's CEL rules. Refused rather than accepted and ignored: nothing attaches a Private Network yet.
+    if (spec.privateNetworks.length > 0) ctx.addIssue({ code: 'custom', path: ['privateNetworks'], message: PRIVATE_NETWORKS_MESSAGE });
+    if (spec.publicIP === 'none') ctx.addIssue({ code: 'custom', path: ['publicIP'], message: PUBLIC_IP_NONE_MESSAGE });
+    // A kubeadm block left out still mints tokens, with the default TTL.
+    const tokenTTL = spec.bootstrap.kubeadm?.tokenTTL ?? NODECLASS_DEFAULTS.kubeadmTokenTTL;
+    if (spec.bootstrap.mode === 'kubeadm' && parseDuration(tokenTTL) < parseDuration(spec.timeouts.registration)) {
+      ctx.addIssue({ code: 'custom', path: ['bootstrap', 'kubeadm', 'tokenTTL'], message: tokenTTLMessage(tokenTTL, spec.timeouts.registration) });
     }
   });
 

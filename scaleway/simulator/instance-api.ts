@@ -316,3 +316,16 @@ export function getInstanceVolume(ctx: RequestContext): Reply {
   if (!volume) throw notFound('instance_volume', id);
   return jsonReply(200, { volume: renderLocalVolume(volume, ctx.env.store, undefined) });
 }
+
+/**
+ * Local volumes only (SBS ones answer 404 here, as on GET). Not recorded: a volume still attached
+ * is refused; one left behind by DELETE /servers (detached) goes at once.
+ */
+export function deleteInstanceVolume(ctx: RequestContext): Reply {
+  const id = paramOf(ctx, 'volumeId');
+  const volume = ctx.env.store.localVolume(ctx.zone, id);
+  if (!volume) throw notFound('instance_volume', id);
+  if (volume.serverId) throw invalidRequest(`volume ${id} is attached to server ${volume.serverId}`);
+  ctx.env.store.localVolumes.delete(id);
+  return noContent();
+}

@@ -104,6 +104,7 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
   const matched = matchRoute(method, path);
   let reply: Reply;
   let call: CallInfo | undefined;
+  let dropConnection = false;
   try {
     authenticate(req, options.secretKey);
     if (!('route' in matched)) {
@@ -125,6 +126,12 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
       env,
     };
     call = describeCall(route.kind, ctx);
+    // Chaos mode: the connection dropped before the call is handled, or the answer of a committed create lost.
+    const connectionFault = env.faults.takeConnectionFault(call);
+    if (connectionFault === 'connection_reset') {
+      dropConnection = true;
+      throw serverError(500);
+    }
     const delay = env.faults.takeLatency(call) + (options.requestLatency ? responseDelayMs(env.profile, route.kind, env.timeScale) : 0);
     if (delay > 0) await options.sleep(delay);
     ctx.now = clock.now();
@@ -139,6 +146,11 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
     });
     if (failure) throw failure;
     reply = route.handler(ctx, options.baseUrl());
+    if (connectionFault && reply.status < 300) {
+      env.faults.countLostResponse(connectionFault);
+      if (connectionFault === 'lost_create_drop') dropConnection = true;
+      else reply = errorReply(serverError(503));
+    }
   } catch (error) {
     if (error instanceof ApiError) {
       reply = errorReply(error);
@@ -147,12 +159,14 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
       reply = errorReply(serverError(500));
     }
   }
-  if (!res.destroyed) sendReply(res, reply);
+  if (dropConnection) res.destroy();
+  else if (!res.destroyed) sendReply(res, reply);
   options.record({
     method,
     path,
     query: url.search,
-    status: reply.status,
+    // 0: no answer was sent (the connection was dropped).
+    status: dropConnection ? 0 : reply.status,
     kind: 'route' in matched ? matched.route.kind : null,
     zone: call?.zone,
     commercialType: call?.commercialType,

@@ -18,6 +18,7 @@ export type CallKind =
   | 'setServerUserData'
   | 'deleteServerUserData'
   | 'getInstanceVolume'
+  | 'deleteInstanceVolume'
   | 'listVolumes'
   | 'getVolume'
   | 'updateVolume'
@@ -58,6 +59,7 @@ export const ROUTES: readonly Route[] = [
   route('PATCH', `${instanceZone}/servers/${ID}/user_data/(?<key>[^/]+)`, 'setServerUserData', instance.setServerUserData),
   route('DELETE', `${instanceZone}/servers/${ID}/user_data/(?<key>[^/]+)`, 'deleteServerUserData', instance.deleteServerUserData),
   route('GET', `${instanceZone}/volumes/(?<volumeId>[^/]+)`, 'getInstanceVolume', instance.getInstanceVolume),
+  route('DELETE', `${instanceZone}/volumes/(?<volumeId>[^/]+)`, 'deleteInstanceVolume', instance.deleteInstanceVolume),
   route('GET', `${blockZone}/volumes`, 'listVolumes', block.listVolumes),
   route('GET', `${blockZone}/volumes/(?<volumeId>[^/]+)`, 'getVolume', block.getVolume),
   route('PATCH', `${blockZone}/volumes/(?<volumeId>[^/]+)`, 'updateVolume', block.updateVolume),

@@ -34,7 +34,7 @@ export function renderBlockVolume(volume: BlockVolumeRecord): Record<string, unk
           product_resource_id: volume.attachment.serverId,
           created_at: blockTime(volume.attachment.at),
           type: 'exclusive',
-          status: 'attached',
+          status: volume.attachment.detachAt === undefined ? 'attached' : 'detaching',
         }]
       : [],
     parent_snapshot_id: volume.parentSnapshotId,

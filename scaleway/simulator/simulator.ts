@@ -73,6 +73,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (!(timeScale >= 0)) throw new Error(`timeScale must be a number >= 0, got ${timeScale}`);
   const store = new Store();
   const faults = new Faults();
+  store.detachDelayMs = (serverId) => faults.takeDetachDelay(serverId);
   const env: SimEnv = {
     catalog,
     store,
@@ -130,6 +131,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const { port } = server.address() as AddressInfo;
   url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
+  // Servers that the chaos mode held in starting go on to running when their time is up.
+  faults.onRelease((serverId) => simulator.releaseStuck(serverId));
   const simulator: Simulator = {
     url,
     port,

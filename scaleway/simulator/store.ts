@@ -47,8 +47,11 @@ export interface BlockVolumeRecord {
   createdAt: number;
   updatedAt: number;
   parentSnapshotId: string | null;
-  /** The server the volume is attached to, with the reference's own id and time. */
-  attachment: { serverId: string; referenceId: string; at: number } | null;
+  /**
+   * The server the volume is attached to, with the reference's own id and time; `detachAt` while
+   * it detaches after its server went (injected: slow to detach).
+   */
+  attachment: { serverId: string; referenceId: string; at: number; detachAt?: number } | null;
   lastDetachedAt: number | null;
 }
 
@@ -80,6 +83,8 @@ export class Store {
   readonly blockVolumes = new Map<string, BlockVolumeRecord>();
   readonly localVolumes = new Map<string, LocalVolumeRecord>();
   private readonly securityGroups = new Map<string, string>();
+  /** How long a terminated server's SBS volumes take to detach (ms); the fault injection sets it. */
+  detachDelayMs: (serverId: string) => number = () => 0;
 
   /** The zone's default security group, created on first use like the real one. */
   securityGroup(zone: string, project: string): string {
@@ -130,14 +135,21 @@ export class Store {
       advance(server.lifecycle, now);
       if (server.lifecycle.gone) this.finishTermination(server);
     }
+    for (const volume of this.blockVolumes.values()) {
+      const detachAt = volume.attachment?.detachAt;
+      if (detachAt !== undefined && detachAt <= now) this.detachBlockVolume(volume.id, detachAt);
+    }
   }
 
   /** terminate: local volumes go with the server, SBS volumes survive detached (as recorded). */
   finishTermination(server: ServerRecord): void {
     const at = server.lifecycle.modifiedAt;
+    const delay = this.detachDelayMs(server.id);
     for (const volumeId of Object.values(server.volumeSlots)) {
       this.localVolumes.delete(volumeId);
-      this.detachBlockVolume(volumeId, at);
+      const attachment = this.blockVolumes.get(volumeId)?.attachment;
+      if (delay > 0 && attachment) attachment.detachAt = at + delay;
+      else this.detachBlockVolume(volumeId, at);
     }
     this.servers.delete(server.id);
   }

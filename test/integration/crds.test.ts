@@ -323,11 +323,27 @@ describe('CRDs on a real kube-apiserver', { skip: haveApiServer ? false : 'kube-
     it('checks volume, network and kubelet settings', async () => {
       await rejected(SCALEWAY_NODECLASS_GVR, withSpec({ rootVolume: { size: '5G' } }), 'rootVolume.size must be at least 10G');
       await rejected(SCALEWAY_NODECLASS_GVR, withSpec({ rootVolume: { type: 'b_ssd' } }), 'Unsupported value: "b_ssd"');
-      await rejected(SCALEWAY_NODECLASS_GVR, withSpec({ publicIP: 'none', privateNetworks: [] }), 'publicIP none needs at least one entry in privateNetworks');
+      await rejected(SCALEWAY_NODECLASS_GVR, withSpec({ publicIP: 'none', privateNetworks: [] }), 'publicIP none is not supported yet');
+      await rejected(SCALEWAY_NODECLASS_GVR, withSpec({ privateNetworks: ['5d7fab2c-3e4a-4c8d-8f1b-2c3d4e5f6071'] }), 'privateNetworks is not supported yet');
       await rejected(SCALEWAY_NODECLASS_GVR, withSpec({ kubelet: { kubeReserved: { gpu: '1' } } }), "valid keys for kubeReserved are ['cpu','memory','ephemeral-storage','pid']");
       await rejected(SCALEWAY_NODECLASS_GVR, withSpec({ securityGroupID: 'sg-123' }), 'spec.securityGroupID');
       await rejected(SCALEWAY_NODECLASS_GVR, withSpec({ timeouts: { registration: '15 minutes' } }), 'spec.timeouts.registration');
-      assert.equal(await verdict(SCALEWAY_NODECLASS_GVR, withSpec({ rootVolume: { size: '100Gi', type: 'l_ssd' }, publicIP: 'none' })), undefined);
+      assert.equal(await verdict(SCALEWAY_NODECLASS_GVR, withSpec({ rootVolume: { size: '100Gi', type: 'l_ssd' }, publicIP: 'both', privateNetworks: [] })), undefined);
+    });
+
+    it('refuses reserved tags and a bootstrap token that would expire before the join', async () => {
+      await rejected(SCALEWAY_NODECLASS_GVR, withSpec({ tags: ['team=ml', 'karpenter.scaleway.com/cluster=other'] }), 'tags may not start with karpenter.scaleway.com');
+      const kubeadm = exampleScalewayNodeClass('bad').spec.bootstrap.kubeadm;
+      await rejected(
+        SCALEWAY_NODECLASS_GVR,
+        withSpec({ bootstrap: { mode: 'kubeadm', kubeadm: { ...kubeadm, tokenTTL: '10m' } }, timeouts: { registration: '15m' } }),
+        'bootstrap.kubeadm.tokenTTL 10m is shorter than timeouts.registration 15m: the bootstrap token must outlive the join',
+      );
+      // The defaults (30m token, 15m registration) pass; so does a kubeadm block left to its defaults.
+      await rejected(SCALEWAY_NODECLASS_GVR, withSpec({ bootstrap: { mode: 'kubeadm', kubeadm: {} }, timeouts: { registration: '45m' } }), 'tokenTTL 30m is shorter than timeouts.registration 45m');
+      assert.equal(await verdict(SCALEWAY_NODECLASS_GVR, withSpec({ bootstrap: { mode: 'kubeadm', kubeadm: {} }, timeouts: {} })), undefined);
+      await rejected(SCALEWAY_NODECLASS_GVR, withSpec({ bootstrap: { mode: 'kubeadm' }, timeouts: { registration: '1h' } }), 'tokenTTL 30m is shorter than timeouts.registration 1h');
+      assert.equal(await verdict(SCALEWAY_NODECLASS_GVR, withSpec({ bootstrap: { mode: 'kubeadm', kubeadm: { tokenTTL: '1h' } }, timeouts: { registration: '1h' } })), undefined);
     });
   });
 });

@@ -7,6 +7,7 @@ import { NODECLAIM_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.
 import { conditionOf, eventually, getNodeClaim, nodeClaimObject, nodeClassObject, useProvisioningStack, type ProvisioningStack } from '../harness/provisioning.ts';
 import type { NodeClaim } from '../../kube/api/schemas.ts';
 import { Client, Connection } from '@temporalio/client';
+import { temporalDataConverter } from '../../runtime/payload-codec.ts';
 import { startWatcher } from '../../watcher/watcher.ts';
 
 const L4 = [{ key: 'karpenter.scaleway.com/instance-gpu-name', operator: 'In', values: ['l4'] }];
@@ -84,24 +85,34 @@ describe('provisioning faults and cleanup', () => {
     assert.ok(events.some((e) => /rolled back \(1 server\(s\), 1 volume\(s\) released\)/.test(e.message)), `rolled back (got ${events.map((e) => e.message).join(' | ')})`);
   });
 
-  it('creates nothing for a NodeClass that is not ready, and says why on both objects', async () => {
+  it('creates nothing for a NodeClass that is not ready, says why, and deletes the NodeClaim', async () => {
     await eventually('the NodeClass verdict', async () => {
       const raw = await stack.product.kube.get<{ status?: { conditions?: { type: string; status: string; reason: string }[] } }>(clusterPath(SCALEWAY_NODECLASS_GVR, 'missing-secret'));
       const ready = raw.status?.conditions?.find((c) => c.type === 'Ready');
       return ready?.status === 'False' && ready.reason === 'SecretNotFound' ? true : undefined;
     });
     const created = stack.simulator.countRequests({ kind: 'createServer' });
-    const nc = await createNodeClaim('bad-class', 'missing-secret');
-    const failed = await eventually('Launched=False', async () => {
+    // A finalizer of the test's own holds the deleted NodeClaim, so its last condition can be read.
+    const hold = 'test.scw-karpenter.dev/hold';
+    await post(clusterPath(NODECLAIM_GVR), { ...nodeClaimObject('bad-class', { nodeClass: 'missing-secret', requirements: L4, requests: GPU_REQUEST }), metadata: { name: 'bad-class', labels: { 'karpenter.sh/nodepool': 'gpu' }, finalizers: [hold] } });
+    const nc = await getNodeClaim(stack, 'bad-class');
+    assert.ok(nc);
+    // Karpenter: a NodeClass that is not ready deletes the NodeClaim, so its pods are planned again.
+    const deleted = await eventually('the NodeClaim deleted, its termination done', async () => {
       const got = await getNodeClaim(stack, 'bad-class');
-      const launched = conditionOf(got, 'Launched');
-      return launched?.status === 'False' ? launched : undefined;
+      return got?.metadata.deletionTimestamp && !(got.metadata.finalizers ?? []).includes('karpenter.sh/termination') ? got : undefined;
     });
-    assert.equal(failed.reason, 'NodeClassNotReady');
-    assert.match(failed.message ?? '', /Secret kube-system\/k3s-token does not exist/);
+    const launched = conditionOf(deleted, 'Launched');
+    assert.equal(launched?.status, 'False');
+    assert.equal(launched?.reason, 'NodeClassNotReady');
+    assert.match(launched?.message ?? '', /Secret kube-system\/k3s-token does not exist/);
+    const warning = (await eventsOf('bad-class')).find((e) => e.type === 'Warning' && e.reason === 'NodeClassNotReady');
+    assert.ok(warning, 'a Warning Event with the reason');
+    assert.match(warning.message, /Secret kube-system\/k3s-token does not exist/);
     assert.equal(serversOf(nc.metadata.uid ?? '').length, 0);
     assert.equal(stack.simulator.countRequests({ kind: 'createServer' }), created, 'no create call at all');
-    assert.ok(await getNodeClaim(stack, 'bad-class'), 'the NodeClaim is kept so the user sees the reason');
+    await stack.product.kube.patch(clusterPath(NODECLAIM_GVR, 'bad-class'), { metadata: { finalizers: (deleted.metadata.finalizers ?? []).filter((f) => f !== hold) } });
+    await untilGone('bad-class');
   });
 
   it('keeps a NodeClaim asking for an unknown GPU, with the GPUs that exist in the message', async () => {
@@ -162,7 +173,8 @@ describe('provisioning faults and cleanup', () => {
     const connection = await Connection.connect({ address: stack.temporal.address });
     const second = await startWatcher({
       kube: stack.product.kube,
-      temporal: new Client({ connection, namespace: stack.temporal.namespace }),
+      // The product's codec: a watcher without it cannot read the workflows it finds.
+      temporal: new Client({ connection, namespace: stack.temporal.namespace, dataConverter: temporalDataConverter(stack.product.payloadCodec) }),
       cloud: stack.product.cloud,
       namespace: stack.temporal.namespace,
       temporalUiUrl: stack.temporal.uiUrl,

@@ -7,16 +7,19 @@ import { clusterPath, getNode } from '../../kube/objects.ts';
 import { NODECLAIM_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
 import { parseProviderId } from '../../kube/api/provider-id.ts';
 import { conditionOf, eventually, getNodeClaim, nodeClaimObject, nodeClassObject, useProvisioningStack, type ProvisioningStack } from '../harness/provisioning.ts';
-import { captureOutput, capturedOutput, collectHistories, findSecrets } from '../harness/leaks.ts';
+import { captureOutput, capturedOutput, collectHistories, findSecrets, historyTexts } from '../harness/leaks.ts';
+import { startCodecServer } from '../../runtime/codec-server.ts';
 import { replayHistories } from '../../worker/replay.ts';
 import { TEST_CREDENTIALS } from '../../scaleway/simulator/testing.ts';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { toolPath } from '../../sandbox/tools.ts';
 import { fileURLToPath } from 'node:url';
 import { request as httpsRequest } from 'node:https';
 
 captureOutput();
+const execFileAsync = promisify(execFile);
 
 /** The apiserver's answer to a request authenticated by a bearer token. */
 function apiserverStatusWithToken(stack: ProvisioningStack, token: string): Promise<number> {
@@ -125,13 +128,15 @@ describe('durable provisioning of a NodeClaim', () => {
     assert.ok(stack.product.kubelet.joinSecrets.size >= 3, 'the join tokens the nodes used are known to the scan');
     const logs = [...stack.controlPlane.processes, stack.temporal.process].map((p) => ({ label: p.logFile, text: readFileSync(p.logFile, 'utf8') }));
     const hits = findSecrets(secrets, [
-      ...histories.map((h) => ({ label: `history ${h.workflowId}`, text: h.json })),
+      // Stored (encrypted) and decoded: encryption must not hide a secret from the scan.
+      ...historyTexts(histories),
       ...logs,
       { label: 'test output', text: capturedOutput() },
     ]);
     assert.deepEqual(hits, []);
 
-    const outcomes = await replayHistories(histories);
+    assert.deepEqual(histories.flatMap((h) => h.decodeFailures), []);
+    const outcomes = await replayHistories(histories, stack.product.payloadCodec);
     assert.deepEqual(outcomes.filter((o) => o.error).map((o) => `${o.workflowId}: ${o.error?.message ?? ''}`), []);
     assert.equal(outcomes.length, histories.length);
 
@@ -140,10 +145,14 @@ describe('durable provisioning of a NodeClaim', () => {
     if (process.env.SCWK_RECORD_HISTORIES) {
       const dir = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
       mkdirSync(dir, { recursive: true });
+      // Decrypted through a codec server: the committed histories are plain, and replay without a key.
+      const codecServer = await startCodecServer({ codec: stack.product.payloadCodec, allowedOrigins: [] });
       for (const h of histories) {
-        const json = execFileSync(toolPath('temporal'), ['workflow', 'show', '-w', h.workflowId, '--output', 'json', '--address', stack.temporal.address], { encoding: 'utf8' });
+        // Not execFileSync: the codec server answering the CLI runs on this process's event loop.
+        const { stdout: json } = await execFileAsync(toolPath('temporal'), ['workflow', 'show', '-w', h.workflowId, '--output', 'json', '--address', stack.temporal.address, '--codec-endpoint', codecServer.url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
         writeFileSync(`${dir}${h.workflowId.split('/').slice(0, 2).join('-')}.json`, json);
       }
+      await codecServer.close();
     }
   });
 });

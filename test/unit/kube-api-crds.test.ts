@@ -4,6 +4,11 @@ import {
   CRD_FILES,
   NODECLAIM_GVR,
   NODEPOOL_GVR,
+  PRIVATE_NETWORKS_MESSAGE,
+  PUBLIC_IP_NONE_MESSAGE,
+  RESERVED_TAG_MESSAGE,
+  TAG_PREFIX,
+  tokenTTLMessage,
   SCALEWAY_NODECLASS_GVR,
   exampleNodeClaim,
   exampleNodePool,
@@ -168,6 +173,17 @@ describe('CRD manifests', () => {
     const messages = rules(schema).map((r) => r.message);
     for (const mode of ['k3s', 'kosmos', 'custom']) assert.ok(messages.includes(`bootstrap.${mode} is required when bootstrap.mode is ${mode}`));
     for (const mode of ['kubeadm', 'k3s', 'kosmos', 'custom']) assert.ok(messages.includes(`bootstrap.${mode} is only allowed when bootstrap.mode is ${mode}`));
+  });
+
+  it('refuse what the parser refuses, with the same messages (privateNetworks, publicIP none, reserved tags, tokenTTL)', () => {
+    const all = rules(rootSchema(SCALEWAY_NODECLASS_GVR));
+    const messages = all.map((r) => r.message);
+    for (const m of [PRIVATE_NETWORKS_MESSAGE, PUBLIC_IP_NONE_MESSAGE, RESERVED_TAG_MESSAGE]) assert.ok(messages.includes(m), `no CEL rule says: ${m}`);
+    assert.ok(all.find((r) => r.path === '.spec.tags')?.rule.includes(`'${TAG_PREFIX}'`));
+    const ttl = all.find((r) => r.rule.includes('tokenTTL')) as { messageExpression?: string } | undefined;
+    // The CEL message names both values, as tokenTTLMessage does.
+    assert.ok(ttl?.messageExpression?.includes(tokenTTLMessage('X', 'Y').split('X')[0]!.trim()));
+    assert.ok(ttl?.messageExpression?.includes(tokenTTLMessage('X', 'Y').split('Y')[1]!));
   });
 
   it('default the ScalewayNodeClass fields the parser defaults, to the same values', () => {

@@ -3,6 +3,9 @@ import { describe, it } from 'node:test';
 import {
   InvalidObjectError,
   NODECLASS_DEFAULTS,
+  PRIVATE_NETWORKS_MESSAGE,
+  PUBLIC_IP_NONE_MESSAGE,
+  TAG_PREFIX,
   formatPath,
   isScalewayNodeClassRef,
   parseNode,
@@ -184,7 +187,7 @@ describe('parseScalewayNodeClass', () => {
     rejects(() => parseScalewayNodeClass(obj), /spec\.bootstrap\.custom: bootstrap\.custom needs exactly one of template or templateSecretRef/);
   });
 
-  it('checks enums, UUIDs, zones and the publicIP/privateNetworks rule', () => {
+  it('checks enums, UUIDs and zones', () => {
     const obj = nodeClass() as ReturnType<typeof nodeClass> & { spec: Record<string, unknown> };
     obj.spec.rootVolume = { size: '120G', type: 'b_ssd' };
     obj.spec.securityGroupID = 'not-a-uuid';
@@ -192,12 +195,44 @@ describe('parseScalewayNodeClass', () => {
     obj.spec.publicIP = 'none';
     const err = rejects(() => parseScalewayNodeClass(obj), /^invalid ScalewayNodeClass "default": /);
     assert.deepEqual(err.issues.map((i) => i.path).sort(), ['spec.rootVolume.type', 'spec.securityGroupID', 'spec.zones[0]']);
-    // The cross-field rule runs once the fields themselves are valid.
-    const fixed = nodeClass() as ReturnType<typeof nodeClass> & { spec: Record<string, unknown> };
-    fixed.spec.publicIP = 'none';
-    rejects(() => parseScalewayNodeClass(fixed), /spec\.publicIP: publicIP none needs at least one entry in privateNetworks/);
-    fixed.spec.privateNetworks = ['11111111-2222-4333-8444-555555555555'];
-    assert.equal(parseScalewayNodeClass(fixed).spec.publicIP, 'none');
+  });
+
+  it('refuses privateNetworks and publicIP none, which nothing implements yet', () => {
+    const obj = nodeClass() as ReturnType<typeof nodeClass> & { spec: Record<string, unknown> };
+    obj.spec.privateNetworks = ['11111111-2222-4333-8444-555555555555'];
+    const err = rejects(() => parseScalewayNodeClass(obj), /spec\.privateNetworks: privateNetworks is not supported yet/);
+    assert.deepEqual(err.issues.map((i) => i.message), [PRIVATE_NETWORKS_MESSAGE]);
+    obj.spec.publicIP = 'none';
+    const both = rejects(() => parseScalewayNodeClass(obj), /spec\.publicIP: publicIP none is not supported yet: it needs privateNetworks/);
+    assert.deepEqual(both.issues.map((i) => i.path).sort(), ['spec.privateNetworks', 'spec.publicIP']);
+    obj.spec.privateNetworks = [];
+    rejects(() => parseScalewayNodeClass(obj), new RegExp(PUBLIC_IP_NONE_MESSAGE));
+    obj.spec.publicIP = 'both';
+    assert.deepEqual(parseScalewayNodeClass(obj).spec.privateNetworks, []);
+  });
+
+  it('refuses a kubeadm tokenTTL shorter than the registration timeout, naming both', () => {
+    const obj = nodeClass() as ReturnType<typeof nodeClass> & { spec: Record<string, unknown> };
+    obj.spec.bootstrap = { mode: 'kubeadm', kubeadm: { tokenTTL: '10m' } } as never;
+    rejects(() => parseScalewayNodeClass(obj), /spec\.bootstrap\.kubeadm\.tokenTTL: bootstrap\.kubeadm\.tokenTTL 10m is shorter than timeouts\.registration 15m: the bootstrap token must outlive the join/);
+    obj.spec.timeouts = { registration: '1h' };
+    obj.spec.bootstrap = { mode: 'kubeadm', kubeadm: {} } as never;
+    rejects(() => parseScalewayNodeClass(obj), /tokenTTL 30m is shorter than timeouts\.registration 1h/);
+    obj.spec.bootstrap = { mode: 'kubeadm' };
+    rejects(() => parseScalewayNodeClass(obj), /tokenTTL 30m is shorter than timeouts\.registration 1h/);
+    obj.spec.bootstrap = { mode: 'kubeadm', kubeadm: { tokenTTL: '1h' } } as never;
+    assert.equal(parseScalewayNodeClass(obj).spec.bootstrap.kubeadm?.tokenTTL, '1h');
+    // Other modes have no kubeadm token: nothing to compare.
+    obj.spec.bootstrap = { mode: 'k3s', k3s: { serverURL: 'https://10.0.0.2:6443', tokenSecretRef: { name: 'k3s', namespace: 'kube-system' } } } as never;
+    assert.equal(parseScalewayNodeClass(obj).spec.bootstrap.mode, 'k3s');
+  });
+
+  it('refuses tags with the reserved prefix', () => {
+    const obj = nodeClass() as ReturnType<typeof nodeClass> & { spec: Record<string, unknown> };
+    obj.spec.tags = ['team=ml', `${TAG_PREFIX}/nodeclaim-uid=1234`];
+    rejects(() => parseScalewayNodeClass(obj), /spec\.tags\[1\]: tags may not start with karpenter\.scaleway\.com/);
+    obj.spec.tags = ['team=ml', 'karpenter.sh/whatever'];
+    assert.deepEqual(parseScalewayNodeClass(obj).spec.tags, ['team=ml', 'karpenter.sh/whatever']);
   });
 
   it('accepts an image UUID and rejects an upper-case label', () => {

@@ -7,6 +7,7 @@ import { startSimulator, type Simulator } from '../../scaleway/simulator/index.t
 import { TEST_CREDENTIALS } from '../../scaleway/simulator/testing.ts';
 import { createScalewayCloud, type CreateServerSpec, type ScalewayCloud } from '../../scaleway/cloud.ts';
 import { ServerStateReads } from '../../scaleway/server-state-reads.ts';
+import { TokenBucket } from '../../scaleway/rate-limiter.ts';
 
 const ZONE = 'fr-par-2';
 let sim: Simulator;
@@ -58,6 +59,20 @@ describe('ServerStateReads', () => {
     assert.equal(answers.filter((a) => a !== undefined).length, 1);
     assert.equal(answers.at(-1)?.id, created.id);
     assert.equal(sim.countRequests({ kind: 'listServers', zone: ZONE }), 2, '131 IDs: two calls');
+    reads.close();
+  });
+
+  it('delays its waiters through a burst of 429s instead of failing them (scenario 6)', async () => {
+    // A short read budget, so the adapter's own retries give up and the burst reaches the shared read.
+    const throttledCloud = createScalewayCloud({ ...TEST_CREDENTIALS, apiUrl: sim.url }, { rateLimiter: new TokenBucket(), timeouts: { readBudgetMs: 200 } });
+    const created = await throttledCloud.createServer(spec);
+    await throttledCloud.powerOn(ZONE, created.id);
+    const reads = new ServerStateReads(throttledCloud, 5);
+    sim.faults.failNext({ kind: 'listServers', error: 'too_many_requests', times: 12 });
+    const answers = await Promise.all([reads.next(ZONE, created.id), reads.next(ZONE, created.id)]);
+    assert.deepEqual(answers.map((a) => a?.state), ['running', 'running'], 'both waiters get the state once the API lets us');
+    assert.equal(sim.countRequests({ kind: 'listServers', status: 429 }), 12);
+    assert.ok(throttledCloud.stats().throttled >= 12);
     reads.close();
   });
 

@@ -6,14 +6,14 @@
 import type { KubeRest } from '../../kube/rest.ts';
 import { isAlreadyExists } from '../../kube/rest.ts';
 import { parsePod, parseNode, isPodUnschedulable, type Pod } from '../../kube/api/core.ts';
-import { parseNodeClaim, parseNodePool, parseScalewayNodeClass, isScalewayNodeClassRef, type NodeClaim, type ScalewayNodeClass } from '../../kube/api/schemas.ts';
+import { parseNodeClaim, parseNodePool, parseScalewayNodeClass, isScalewayNodeClassRef, type NodeClaim, type NodePool, type ScalewayNodeClass } from '../../kube/api/schemas.ts';
 import { findCondition, isConditionTrue } from '../../kube/api/conditions.ts';
-import { CONDITION, FINALIZER_TERMINATION, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, NODECLAIM_GVR, NODEPOOL_GVR } from '../../kube/api/constants.ts';
+import { ANNOTATION_NOMINATED_PODS, ANNOTATION_PLANNED_OFFERING, CONDITION, REASON, FINALIZER_TERMINATION, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, NODECLAIM_GVR, NODEPOOL_GVR } from '../../kube/api/constants.ts';
 import { clusterPath, recordEvent, type EventTarget } from '../../kube/objects.ts';
 import type { CatalogCache } from '../../scaleway/caches.ts';
 import type { ServerTypeOffer } from '../../scaleway/cloud.ts';
 import { instanceCapacity, SCALEWAY_ZONES, toResourceList } from '../../scaleway/instance-types.ts';
-import { rootVolumeOf } from '../../activities/root-volume.ts';
+import { rootVolumeOf } from '../../kube/api/nodeclass-defaults.ts';
 import { poolResources } from '../nodepool-status.ts';
 import { existingFromNode, existingFromNodeClaim, plan, type Plan, type PlanNodePool } from './planner.ts';
 import { Batcher } from './batcher.ts';
@@ -21,8 +21,6 @@ import { zonesOfNodeClasses } from '../../scaleway/catalog-warmup.ts';
 import { nodeClassHashAnnotations, nodePoolHashAnnotations } from '../drift-hashes.ts';
 import type { WatchedObjects } from '../sources.ts';
 
-/** The pods a launching NodeClaim was made for: while it launches they are its, not new work. */
-export const ANNOTATION_NOMINATED_PODS = 'karpenter.scaleway.com/nominated-pods';
 
 export type ProvisionerSources = WatchedObjects;
 
@@ -38,6 +36,11 @@ export interface ProvisionerOptions {
    * A failure is logged; the NodeClaim reconcile starts the workflow anyway.
    */
   onNodeClaimCreated?: (nodeClaim: { name: string; uid: string }) => Promise<unknown>;
+  /**
+   * Registration backoff of a pool (registration-health.ts): offerings to skip
+   * and whether the pool buys at all. Nothing is held back without it.
+   */
+  registrationGate?: (pool: NodePool, nodeClass: ScalewayNodeClass) => { blocked: (offer: { commercialType: string; zone: string }) => string | undefined; stopped: string | undefined };
   /** Called after each planning round (benchmarks, tests). */
   onPlanned?: (plan: Plan, createdNodeClaims: string[]) => void;
 }
@@ -151,8 +154,12 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       const rootVolumeBytes = rootVolumeOf(nodeClass).sizeBytes;
       const claims = nodeClaims.filter((nc) => nc.metadata.labels?.[LABEL_NODEPOOL] === pool.metadata.name && !nc.metadata.deletionTimestamp);
       const usage = poolResources(claims.map((nc) => ({ ...nc, status: { ...nc.status, capacity: claimedCapacity(nc, offers, rootVolumeBytes) } })));
+      const gate = options.registrationGate?.(pool, nodeClass);
       planPools.push({
         nodePool: pool,
+        nodeClass: nodeClass.metadata.name,
+        blocked: gate?.blocked,
+        stopped: gate?.stopped,
         zones: nodeClass.spec.zones ?? [...SCALEWAY_ZONES],
         rootVolumeBytes,
         maxPods: nodeClass.spec.kubelet?.maxPods,
@@ -197,7 +204,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
               ...nodePoolHashAnnotations(pool),
               ...(nodeClass ? nodeClassHashAnnotations(nodeClass) : {}),
               [ANNOTATION_NOMINATED_PODS]: planned.pods.map(podKey).join(','),
-              'karpenter.scaleway.com/planned-offering': `${planned.offering.commercialType}@${planned.offering.zone} €${planned.hourlyPriceEur}/h`,
+              [ANNOTATION_PLANNED_OFFERING]: `${planned.offering.commercialType}@${planned.offering.zone} €${planned.hourlyPriceEur}/h`,
             },
             ownerReferences: [{ apiVersion: NODEPOOL_GVR.apiVersion, kind: NODEPOOL_GVR.kind, name: pool.metadata.name, uid: pool.metadata.uid ?? '', blockOwnerDeletion: true }],
             // Born with it: the lifecycle controller need not patch it in before starting the workflow.
@@ -226,6 +233,10 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     await inParallel(result.nominations, (n) =>
       tell(podKey(n.pod), podTarget({ ...n.pod, uid: podsByKey.get(podKey(n.pod))?.metadata.uid }), 'Normal', 'Nominated', `Pod should schedule on: ${n.kind === 'Node' ? 'node' : 'nodeclaim'}/${n.name}`));
     await inParallel(result.podErrors, (e) => tell(podKey(e.pod), podTarget(e.pod), 'Warning', 'FailedScheduling', `Failed to schedule pod, ${e.reason}`));
+    // Upstream's Event for a NodePool that has nothing to launch, with the step that emptied its offerings.
+    for (const p of result.poolProblems) {
+      await tell(`pool-offerings/${p.nodePool}`, { apiVersion: NODEPOOL_GVR.apiVersion, kind: NODEPOOL_GVR.kind, name: p.nodePool }, 'Warning', p.reason === REASON.RegistrationStopped || p.reason === REASON.RegistrationBackoff ? p.reason : REASON.NoCompatibleInstanceTypes, p.message);
+    }
     for (const e of result.limitEvents) {
       await tell(`pool/${e.nodePool}`, { apiVersion: NODEPOOL_GVR.apiVersion, kind: NODEPOOL_GVR.kind, name: e.nodePool }, 'Warning', 'LimitReached', e.message);
     }

@@ -28,6 +28,7 @@ import {
   LABEL_NODEPOOL,
   LABEL_ZONE,
   CAPACITY_TYPE_ON_DEMAND,
+  REASON,
 } from '../../kube/api/constants.ts';
 
 /** Why a NodeClaim may not carry this key (as a requirement or label), or undefined. */
@@ -38,6 +39,7 @@ import { canonicalGpuName } from '../../scaleway/gpu-names.ts';
 import { addResources, maxResources, NO_RESOURCES, podRequests, subtractResources, toAmounts } from './pod-requests.ts';
 import { antiAffinityConflict, matchesSelector, podConstraints, type AntiAffinityTerm, type ZoneSpread } from './plan-constraints.ts';
 import { pack, type PackOffer, type PackProblem, type PackResult } from './packing.ts';
+import { podRequirementsShortfall, poolFunnel, type FunnelVerdict } from './offering-funnel.ts';
 
 type ResourceInput = Readonly<Record<string, string | number>> | ResourceAmounts;
 
@@ -54,6 +56,12 @@ export interface PlanNodePool {
   maxPods?: number | undefined;
   /** Capacity the pool already has, counted against `limits`; defaults to `status.resources`. */
   usage?: ResourceInput | undefined;
+  /** Its NodeClass's name, for messages; the nodeClassRef's by default. */
+  nodeClass?: string | undefined;
+  /** Why an offering may not be bought now (registration backoff), or undefined. */
+  blocked?: ((offer: ServerTypeOffer) => string | undefined) | undefined;
+  /** Why the pool buys nothing at all now (stopped after registration failures), or undefined. */
+  stopped?: string | undefined;
 }
 
 /** Labels and namespace of a pod already on (or nominated to) existing capacity. */
@@ -135,11 +143,19 @@ export interface LimitEvent {
   message: string;
 }
 
+/** A NodePool that had pods to place but nothing it could launch, and why. */
+export interface PoolProblem {
+  nodePool: string;
+  reason: string;
+  message: string;
+}
+
 export interface Plan {
   nodeClaims: PlannedNodeClaim[];
   podErrors: PodError[];
   nominations: Nomination[];
   limitEvents: LimitEvent[];
+  poolProblems: PoolProblem[];
   /** Sum of the planned NodeClaims' cheapest offerings. */
   hourlyPriceEur: number;
 }
@@ -212,6 +228,8 @@ interface PreparedPool {
   selectsGpu: boolean;
   remaining: ResourceAmounts;
   limited: boolean;
+  /** Why `offers` is empty (or the pool is stopped), or undefined. */
+  problem: FunnelVerdict | undefined;
 }
 
 function selectsGpuTypes(requirements: Requirements, offers: readonly ServerTypeOffer[]): boolean {
@@ -224,17 +242,28 @@ function selectsGpuTypes(requirements: Requirements, offers: readonly ServerType
   return false;
 }
 
+/** A NodePool's requirements as the planner reads them: short GPU names resolved, template labels included. */
+export function poolRequirements(np: NodePool): Requirements {
+  return canonical(Requirements.from(np.spec.template.spec.requirements))
+    .intersect(Requirements.fromLabels(np.spec.template.metadata.labels))
+    .add(Requirement.of(LABEL_NODEPOOL, 'In', [np.metadata.name]));
+}
+
 function preparePool(pool: PlanNodePool, offers: readonly ServerTypeOffer[]): PreparedPool {
   const np = pool.nodePool;
   const name = np.metadata.name;
-  const requirements = canonical(Requirements.from(np.spec.template.spec.requirements))
-    .intersect(Requirements.fromLabels(np.spec.template.metadata.labels))
-    .add(Requirement.of(LABEL_NODEPOOL, 'In', [name]));
-  const zones = pool.zones && pool.zones.length > 0 ? new Set(pool.zones) : undefined;
-  const allowed = offers
-    .filter((o) => !o.endOfService && o.availability !== 'shortage' && (!zones || zones.has(o.zone)))
-    .filter((o) => labelMismatch(requirements, instanceLabels(o)) === undefined)
-    .sort((a, b) => a.hourlyPriceEur - b.hourlyPriceEur || a.commercialType.localeCompare(b.commercialType) || a.zone.localeCompare(b.zone));
+  const requirements = poolRequirements(np);
+  const funnel = poolFunnel({
+    nodePool: name,
+    nodeClass: pool.nodeClass ?? np.spec.template.spec.nodeClassRef.name,
+    nodeClassZones: pool.zones && pool.zones.length > 0 ? pool.zones : [...new Set(offers.map((o) => o.zone))],
+    requirements,
+    offers,
+    blocked: pool.blocked,
+  });
+  // A pool stopped after registration failures buys nothing, whatever its offers.
+  const allowed = pool.stopped ? [] : funnel.offers;
+  const problem = pool.stopped ? { reason: REASON.RegistrationStopped, message: pool.stopped } : funnel.empty;
   const overhead = toAmounts(pool.daemonSetOverhead);
   const limits = np.spec.limits ? requestedAmounts(np.spec.limits) : undefined;
   const usage = toAmounts(pool.usage ?? np.status.resources);
@@ -259,6 +288,7 @@ function preparePool(pool: PlanNodePool, offers: readonly ServerTypeOffer[]): Pr
     selectsGpu: selectsGpuTypes(requirements, offers),
     remaining,
     limited: np.spec.limits !== undefined && Object.keys(np.spec.limits).length > 0,
+    problem,
   };
 }
 
@@ -502,12 +532,20 @@ export function plan(input: PlanInput, options: PlanOptions = {}): Plan {
     reasons.set(pod.index, list);
   };
   const nodeClaims: PlannedNodeClaim[] = [];
+  const poolProblems = new Map<string, PoolProblem>();
   let left = pending;
   for (const pool of pools) {
     if (left.length === 0) break;
     const takers: { pod: PreparedPod; requirements: Requirements; mask: Uint8Array }[] = [];
     const rest: PreparedPod[] = [];
     for (const pod of left) {
+      if (pool.problem) {
+        // Nothing to launch in this pool for anyone: its own cause, not the pod's requirements.
+        note(pod, pool.problem.message);
+        poolProblems.set(pool.name, { nodePool: pool.name, ...pool.problem });
+        rest.push(pod);
+        continue;
+      }
       const untolerated = untoleratedTaints(pod.tolerations, pool.pool.nodePool.spec.template.spec.taints);
       if (untolerated.length > 0) {
         note(pod, `NodePool ${pool.name}: taint ${untolerated.map(describeTaint).join(', ')} not tolerated`);
@@ -539,8 +577,8 @@ export function plan(input: PlanInput, options: PlanOptions = {}): Plan {
           break;
         }
         why.push(labelled === 0
-          ? `no available instance type meets ${alt.size > 0 ? alt.toString() : 'its requirements'}${gpuOk ? '' : ' (GPU types are only offered to pods that request nvidia.com/gpu)'}${gpuNameHint(alt)}`
-          : `no instance type fits requests ${describeRequests(pod.requests)} after kubelet reservations and DaemonSet overhead (${labelled} types considered)`);
+          ? noTypeForPod(pool, alt, gpuOk)
+          : `no instance type fits requests ${describeRequests(pod.requests)} after kubelet reservations and DaemonSet overhead (${labelled} types considered; the largest have ${describeRequests(largest(pool, alt, gpuOk))} allocatable)`);
       }
       if (!chosen) {
         note(pod, `NodePool ${pool.name}: ${why.join(' / ')}`);
@@ -599,8 +637,27 @@ export function plan(input: PlanInput, options: PlanOptions = {}): Plan {
     podErrors,
     nominations,
     limitEvents: [...limitEvents.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([nodePool, message]) => ({ nodePool, message })),
+    poolProblems: [...poolProblems.values()].sort((a, b) => a.nodePool.localeCompare(b.nodePool)),
     hourlyPriceEur: nodeClaims.reduce((s, n) => s + n.hourlyPriceEur, 0),
   };
+}
+
+/** Why no offer of the pool meets a pod's requirements: the pod requirement that left none, or the GPU rule. */
+function noTypeForPod(pool: PreparedPool, alt: Requirements, gpuOk: boolean): string {
+  const shortfall = podRequirementsShortfall(pool.name, alt, pool.offers);
+  if (shortfall) return `${shortfall}${gpuNameHint(alt)}`;
+  if (!gpuOk) return `every instance type that meets ${alt.size > 0 ? alt.toString() : 'its requirements'} has GPUs, and GPU types are only offered to pods that request nvidia.com/gpu (or NodePools that select GPU types)`;
+  return `no available instance type meets ${alt.size > 0 ? alt.toString() : 'its requirements'}${gpuNameHint(alt)}`;
+}
+
+/** Per resource, the most any of the pool's offers that meet `alt` has allocatable. */
+function largest(pool: PreparedPool, alt: Requirements, gpuOk: boolean): ResourceAmounts {
+  let max = NO_RESOURCES;
+  for (let o = 0; o < pool.offers.length; o++) {
+    if (labelMismatch(alt, pool.labels[o]!) !== undefined || (!gpuOk && pool.offers[o]!.gpuCount > 0)) continue;
+    max = maxResources(max, pool.allocatable[o]!);
+  }
+  return max;
 }
 
 function describeRequests(r: ResourceAmounts): string {

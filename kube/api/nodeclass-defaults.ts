@@ -1,5 +1,12 @@
-import type { ScalewayNodeClass } from '../kube/api/schemas.ts';
-import { parseQuantity } from '../kube/quantity.ts';
+// What a ScalewayNodeClass's unset fields mean, where the CRD cannot default
+// them (they depend on the offering): read by the launch path in activities/
+// and by the watcher's planning and NodeClass status alike, so both see the same.
+import type { ScalewayNodeClass } from './schemas.ts';
+import { parseQuantity } from '../quantity.ts';
+
+/** Scaleway's GPU OS images ship the NVIDIA driver and container toolkit; a plain Ubuntu for the rest. */
+export const DEFAULT_GPU_IMAGE_LABEL = 'ubuntu_noble_gpu_os_12';
+export const DEFAULT_IMAGE_LABEL = 'ubuntu_noble';
 
 /** GPU images are about 20 GB; room for container images of ML frameworks, which run to tens of GB. */
 export const DEFAULT_ROOT_VOLUME_BYTES = 100e9;
