@@ -6,6 +6,7 @@
 import { TAG_PREFIX } from '../kube/api/constants.ts';
 import { parseProviderId } from '../kube/api/provider-id.ts';
 import type { NodeClaimRef } from './contract.ts';
+import type { ServerInfo, VolumeInfo } from '../scaleway/cloud.ts';
 import { nodeClaimUidTag, rootVolumeName } from './deps.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL, NODECLAIM_UID_LABEL } from '../bootstrap/kubeadm-token.ts';
 
@@ -57,30 +58,12 @@ export interface GarbageCollectionInput {
 // ---- The inventory ------------------------------------------------------------
 
 /** `sbs_volume` on the Block API; `l_ssd` (local) on the Instance API. */
-export interface ServerVolume {
-  id: string;
-  type: string;
-}
+export type ServerVolume = ServerInfo['volumes'][number];
 
-export interface ServerFacts {
-  id: string;
-  zone: string;
-  name: string;
-  state: string;
-  tags: readonly string[];
-  volumes: readonly ServerVolume[];
-  createdAt: Date | undefined;
-}
+/** What planning reads of a listed server: the adapter's own shape, minus what it does not need. */
+export type ServerFacts = Pick<ServerInfo, 'id' | 'zone' | 'name' | 'state' | 'tags' | 'volumes' | 'createdAt'>;
 
-export interface VolumeFacts {
-  id: string;
-  zone: string;
-  name: string;
-  status: string;
-  /** Attachments (the Block API's references). */
-  referencedBy: number;
-  createdAt: Date | undefined;
-}
+export type VolumeFacts = VolumeInfo;
 
 export interface TokenFacts {
   name: string;

@@ -11,6 +11,7 @@ import { startControlPlane, type ControlPlane } from '../sandbox/control-plane.t
 import { startTemporalDevServer, type TemporalDevServer } from '../sandbox/temporal-dev-server.ts';
 import { startKubeletSimulator, type KubeletFaults, type KubeletSimulator } from '../sandbox/kubelet-simulator.ts';
 import { installCrds } from '../sandbox/install-crds.ts';
+import { simulatorServers } from '../sandbox/simulated-servers.ts';
 import { kubeadmInit } from '../sandbox/kubeadm-init.ts';
 import { startSimulator, type Simulator } from '../scaleway/simulator/index.ts';
 import { mulberry32, type ChaosFaultKind, type ChaosRates } from '../scaleway/simulator/faults.ts';
@@ -472,21 +473,7 @@ function startChaosKubelet(opts: { sim: Simulator; kube: KubeRest; controlPlane:
   const logStream = createWriteStream(opts.logFile, { flags: 'a' });
   const { sim } = opts;
   const simulator = startKubeletSimulator({
-    listServers: () => Promise.resolve(sim.servers().map((s) => ({
-      id: String(s.id),
-      name: String(s.name),
-      zone: String(s.zone),
-      state: String(s.state),
-      commercialType: String(s.commercial_type),
-    }))),
-    cloudInit: async (server) => {
-      const res = await fetch(`${sim.url}/instance/v1/zones/${server.zone}/servers/${server.id}/user_data/cloud-init`, { headers: { 'X-Auth-Token': TEST_CREDENTIALS.secretKey } });
-      return res.ok ? res.text() : undefined;
-    },
-    typeFacts: (type) => {
-      const facts = sim.catalog.facts(type);
-      return facts ? { ncpus: facts.ncpus, ramBytes: facts.ram, gpus: facts.gpu } : undefined;
-    },
+    ...simulatorServers(sim),
     adminKube: opts.kube,
     server: opts.controlPlane.server,
     pollIntervalMs: 500,

@@ -15,6 +15,7 @@ import type { GarbageCollectionSettings } from '../runtime/config.ts';
 import { startWatcher, type RunningWatcher, type WatcherOptions } from '../watcher/watcher.ts';
 import { DEFAULT_LEASE_NAMESPACE, leaderIdentity, startLeaderElection, type LeaderElection } from '../watcher/leader-election.ts';
 import { startKubeletSimulator, type KubeletSimulator, type SimulatedServer } from './kubelet-simulator.ts';
+import { simulatorServers } from './simulated-servers.ts';
 import { installCrds } from './install-crds.ts';
 import { kubeadmInit } from './kubeadm-init.ts';
 
@@ -94,21 +95,7 @@ export async function startProduct(options: ProductOptions): Promise<RunningProd
   let election = options.withoutWatcher ? undefined : await elect();
   const sim = options.simulator;
   const kubelet = startKubeletSimulator({
-    listServers: () => Promise.resolve(sim.servers().map((s) => ({
-      id: String(s.id),
-      name: String(s.name),
-      zone: String(s.zone),
-      state: String(s.state),
-      commercialType: String(s.commercial_type),
-    }))),
-    cloudInit: async (server) => {
-      const res = await fetch(`${sim.url}/instance/v1/zones/${server.zone}/servers/${server.id}/user_data/cloud-init`, { headers: { 'X-Auth-Token': TEST_CREDENTIALS.secretKey } });
-      return res.ok ? res.text() : undefined;
-    },
-    typeFacts: (type) => {
-      const facts = sim.catalog.facts(type);
-      return facts ? { ncpus: facts.ncpus, ramBytes: facts.ram, gpus: facts.gpu } : undefined;
-    },
+    ...simulatorServers(sim),
     adminKube: kube,
     server: options.controlPlane.server,
     pollIntervalMs: 250,
