@@ -4,6 +4,7 @@
 // per activity. Each release looks again before it acts, so a plan that is a
 // few minutes old, or an activity run twice, never releases what became live.
 import { ApplicationFailure, log } from '@temporalio/activity';
+import { garbageCollected } from '../runtime/metrics.ts';
 import type { ActivityDeps } from './deps.ts';
 import { translated } from './failures.ts';
 import { releaseNodeClaimServers, releaseServer } from './servers.ts';
@@ -87,7 +88,7 @@ function nodeClaimFacts(raw: unknown): NodeClaimFacts | undefined {
   }
 }
 
-async function listTokens(deps: ActivityDeps): Promise<TokenFacts[]> {
+async function listTokens(deps: Pick<ActivityDeps, 'kube'>): Promise<TokenFacts[]> {
   const selector = `${TOKEN_MANAGED_BY.key}=${TOKEN_MANAGED_BY.value},${TOKEN_UID_LABEL}`;
   const list = await deps.kube.get<{ items: RawSecret[] }>(
     `${TOKEN_SECRETS}?labelSelector=${encodeURIComponent(selector)}&fieldSelector=${encodeURIComponent(`type=${TOKEN_SECRET_TYPE}`)}`,
@@ -96,60 +97,69 @@ async function listTokens(deps: ActivityDeps): Promise<TokenFacts[]> {
   return list.items.map((s) => ({ name: s.metadata.name, type: s.type, labels: s.metadata.labels ?? {}, createdAt: dateOf(s.metadata.creationTimestamp) }));
 }
 
-function logAction(action: GarbageAction, dryRun: boolean): void {
-  log.info(`garbage collection${dryRun ? ' (dry run): would release' : ': to release'} ${action.kind} (${describeAction(action)})`, { ...action, dryRun });
+/** Where planning writes its lines: the activity's `log`, or the CLI's stderr (`scw-karpenter gc --dry-run`). */
+export interface PlanLogger {
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+}
+
+function logAction(logger: PlanLogger, action: GarbageAction, dryRun: boolean): void {
+  logger.info(`garbage collection${dryRun ? ' (dry run): would release' : ': to release'} ${action.kind} (${describeAction(action)})`, { ...action, dryRun });
 }
 
 /** Lists the inventory and returns what to release and why; in a dry run, also what it would do, as log lines. */
 export function planGarbageCollectionActivity(deps: ActivityDeps) {
-  return (input: GarbageCollectionInput): Promise<GarbagePlan> => translated(async () => {
-    // The cloud first, the NodeClaims after: a server listed here was created for a NodeClaim that existed
-    // before it, so that NodeClaim is in the later listing unless it is really gone.
-    const tags = [MANAGED_TAG, clusterTag(deps.clusterName)];
-    const [perZone, tokens] = await Promise.all([
-      Promise.all(GC_ZONES.map(async (zone) => {
-        try {
-          const [servers, volumes] = await Promise.all([deps.cloud.listServersByTags(zone, tags), deps.cloud.listVolumesByNamePrefix(zone, volumeNamePrefix(deps.clusterName))]);
-          return { zone, listing: { servers, volumes }, error: undefined };
-        } catch (err) {
-          // One zone's outage must not stop collection in the others; nothing in it is decided this run.
-          if (!(err instanceof CloudError)) throw err;
-          log.warn(`garbage collection: listing ${zone} failed, skipping it this run: ${err.message}`, { zone });
-          return { zone, listing: undefined, error: err.message };
-        }
-      })),
-      listTokens(deps),
-    ]);
-    const nodeClaims = (await deps.kube.get<{ items: unknown[] }>(clusterPath(NODECLAIM_GVR))).items.flatMap((raw) => nodeClaimFacts(raw) ?? []);
-    const listed = perZone.flatMap((z) => (z.listing ? [{ zone: z.zone, ...z.listing }] : []));
-    const planned = planGarbage({
-      clusterName: deps.clusterName,
-      now: deps.now(),
-      gracePeriodMs: input.gracePeriodMs,
-      zones: listed.map((z) => z.zone),
-      servers: listed.flatMap((z) => z.servers.map(serverFacts)),
-      volumes: listed.flatMap((z): VolumeFacts[] => z.volumes),
-      tokens,
-      nodeClaims,
-    });
-    // The listing nominated these NodeClaims; a read of the server itself decides (one whose tags were edited away still exists).
-    const actions: GarbageAction[] = [];
-    for (const action of planned) {
-      if (action.kind === 'nodeclaim' && (await serverOfProviderIdExists(deps, action.providerID))) continue;
-      actions.push(action);
-      logAction(action, input.dryRun);
-    }
-    log.info(`garbage collection${input.dryRun ? ' (dry run)' : ''}: ${actions.length} to release`, {
-      servers: listed.reduce((n, z) => n + z.servers.length, 0),
-      volumes: listed.reduce((n, z) => n + z.volumes.length, 0),
-      tokens: tokens.length,
-      nodeClaims: nodeClaims.length,
-    });
-    return { actions, zones: listed.map((z) => z.zone), skippedZones: perZone.flatMap((z) => (z.error === undefined ? [] : [{ zone: z.zone, error: z.error }])) };
-  });
+  return (input: GarbageCollectionInput): Promise<GarbagePlan> => translated(() => planGarbageCollection(deps, input, log));
 }
 
-async function serverOfProviderIdExists(deps: ActivityDeps, providerID: string): Promise<boolean> {
+/** The plan alone, outside any activity: the activity above, and the CLI's dry run on its own cloud and kube clients. */
+export async function planGarbageCollection(deps: Pick<ActivityDeps, 'cloud' | 'kube' | 'clusterName' | 'now'>, input: GarbageCollectionInput, logger: PlanLogger): Promise<GarbagePlan> {
+  // The cloud first, the NodeClaims after: a server listed here was created for a NodeClaim that existed
+  // before it, so that NodeClaim is in the later listing unless it is really gone.
+  const tags = [MANAGED_TAG, clusterTag(deps.clusterName)];
+  const [perZone, tokens] = await Promise.all([
+    Promise.all(GC_ZONES.map(async (zone) => {
+      try {
+        const [servers, volumes] = await Promise.all([deps.cloud.listServersByTags(zone, tags), deps.cloud.listVolumesByNamePrefix(zone, volumeNamePrefix(deps.clusterName))]);
+        return { zone, listing: { servers, volumes }, error: undefined };
+      } catch (err) {
+        // One zone's outage must not stop collection in the others; nothing in it is decided this run.
+        if (!(err instanceof CloudError)) throw err;
+        logger.warn(`garbage collection: listing ${zone} failed, skipping it this run: ${err.message}`, { zone });
+        return { zone, listing: undefined, error: err.message };
+      }
+    })),
+    listTokens(deps),
+  ]);
+  const nodeClaims = (await deps.kube.get<{ items: unknown[] }>(clusterPath(NODECLAIM_GVR))).items.flatMap((raw) => nodeClaimFacts(raw) ?? []);
+  const listed = perZone.flatMap((z) => (z.listing ? [{ zone: z.zone, ...z.listing }] : []));
+  const planned = planGarbage({
+    clusterName: deps.clusterName,
+    now: deps.now(),
+    gracePeriodMs: input.gracePeriodMs,
+    zones: listed.map((z) => z.zone),
+    servers: listed.flatMap((z) => z.servers.map(serverFacts)),
+    volumes: listed.flatMap((z): VolumeFacts[] => z.volumes),
+    tokens,
+    nodeClaims,
+  });
+  // The listing nominated these NodeClaims; a read of the server itself decides (one whose tags were edited away still exists).
+  const actions: GarbageAction[] = [];
+  for (const action of planned) {
+    if (action.kind === 'nodeclaim' && (await serverOfProviderIdExists(deps, action.providerID))) continue;
+    actions.push(action);
+    logAction(logger, action, input.dryRun);
+  }
+  logger.info(`garbage collection${input.dryRun ? ' (dry run)' : ''}: ${actions.length} to release`, {
+    servers: listed.reduce((n, z) => n + z.servers.length, 0),
+    volumes: listed.reduce((n, z) => n + z.volumes.length, 0),
+    tokens: tokens.length,
+    nodeClaims: nodeClaims.length,
+  });
+  return { actions, zones: listed.map((z) => z.zone), skippedZones: perZone.flatMap((z) => (z.error === undefined ? [] : [{ zone: z.zone, error: z.error }])) };
+}
+
+async function serverOfProviderIdExists(deps: Pick<ActivityDeps, 'cloud'>, providerID: string): Promise<boolean> {
   const ref = parseProviderId(providerID);
   return ref === undefined || (await deps.cloud.getServer(ref.zone, ref.serverId)) !== undefined;
 }
@@ -203,6 +213,7 @@ export function releaseGarbageServerActivity(deps: ActivityDeps) {
       await releaseOneServer(deps, action, server);
     }
     log.info(`garbage collection: released server ${action.serverName} (${action.serverId}) in ${action.zone}: ${action.reason}`, { ...action });
+    garbageCollected.inc({ kind: action.kind });
     return { released: true };
   });
 }
@@ -222,6 +233,7 @@ export function deleteGarbageVolumeActivity(deps: ActivityDeps) {
       throw err;
     }
     log.info(`garbage collection: deleted volume ${action.volumeName} (${action.volumeId}) in ${action.zone}: ${action.reason}`, { ...action });
+    garbageCollected.inc({ kind: action.kind });
     return { released: true };
   });
 }
@@ -235,6 +247,7 @@ export function deleteGarbageTokenActivity(deps: ActivityDeps) {
     if (!isOurToken(facts) || facts.labels[TOKEN_UID_LABEL] !== action.nodeClaimUid) return skipped(action, 'no longer labelled as that NodeClaim\'s token');
     await deps.kube.delete(path);
     log.info(`garbage collection: deleted bootstrap token Secret kube-system/${action.secretName}: ${action.reason}`, { ...action });
+    garbageCollected.inc({ kind: action.kind });
     return { released: true };
   });
 }
@@ -256,6 +269,7 @@ export function deleteNodeClaimWithoutServerActivity(deps: ActivityDeps) {
     // After the delete call: an Event says what happened, not what was about to.
     await recordEvent(deps.kube, nodeClaimEventTarget(nodeClaim), 'Warning', action.reason, `deleted the NodeClaim: its server ${action.providerID} no longer exists`, deps.now());
     log.info(`garbage collection: deleted NodeClaim ${action.nodeClaim.name}: ${action.reason}`, { ...action });
+    garbageCollected.inc({ kind: action.kind });
     return { released: true };
   });
 }

@@ -34,11 +34,20 @@ import {
   REASON,
   TAINT_UNREGISTERED,
 } from '../kube/api/constants.ts';
-import { setLifecycleCondition } from '../kube/api/conditions.ts';
+import { findCondition, setLifecycleCondition, type Condition } from '../kube/api/conditions.ts';
+import { provisioningStepDuration, rollbacks } from '../runtime/metrics.ts';
 import { providerIdFor } from '../kube/api/provider-id.ts';
 import { isNodeReady, type Node } from '../kube/api/core.ts';
 import { GPU_RESOURCE, instanceAllocatable, instanceCapacity, instanceLabels, toResourceList } from '../scaleway/instance-types.ts';
 import { parseQuantity } from '../kube/quantity.ts';
+
+/** The seconds since a condition turned True (the wait between two lifecycle steps), if it did. */
+function secondsSinceCondition(conditions: readonly Condition[] | undefined, type: string, now: Date): number | undefined {
+  const condition = findCondition(conditions, type);
+  if (condition?.status !== 'True' || !condition.lastTransitionTime) return undefined;
+  const seconds = (now.getTime() - new Date(condition.lastTransitionTime).getTime()) / 1000;
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+}
 
 type TaintLike = { key: string; value?: string | undefined; effect: string };
 const sameTaint = (a: TaintLike, b: TaintLike): boolean => a.key === b.key && a.effect === b.effect;
@@ -107,6 +116,11 @@ export function registerNodeActivity(deps: ActivityDeps) {
       },
       spec: { taints },
     });
+    // The wait for the node to join: from Launched (the server runs) to its Node registering.
+    const joinedAfter = secondsSinceCondition(nodeClaim.status.conditions, CONDITION.Launched, deps.now());
+    if (joinedAfter !== undefined && findCondition(nodeClaim.status.conditions, CONDITION.Registered)?.status !== 'True') {
+      provisioningStepDuration.observe({ step: 'node_joined', outcome: 'success' }, joinedAfter);
+    }
     await updateNodeClaimStatus(deps.kube, nodeClaim, (status) => ({
       nodeName: input.nodeName,
       conditions: setLifecycleCondition(status.conditions, { type: CONDITION.Registered, status: 'True', reason: REASON.Registered, message: '' }, deps.now(), nodeClaim.metadata.generation),
@@ -149,6 +163,11 @@ export function markInitializedActivity(deps: ActivityDeps) {
     await deps.kube.patch(nodePath(input.nodeName), { metadata: { labels: { [LABEL_INITIALIZED]: 'true' } } });
     const nodeClaim = await getNodeClaimOf(deps.kube, input.ref);
     if (!nodeClaim) throw invalidInput('NodeClaimNotFound', `NodeClaim ${input.ref.name} no longer exists`);
+    // The wait for the node to be usable: from its join to Ready with its GPUs allocatable.
+    const initializedAfter = secondsSinceCondition(nodeClaim.status.conditions, CONDITION.Registered, deps.now());
+    if (initializedAfter !== undefined && findCondition(nodeClaim.status.conditions, CONDITION.Initialized)?.status !== 'True') {
+      provisioningStepDuration.observe({ step: 'node_initialized', outcome: 'success' }, initializedAfter);
+    }
     await setNodeClaimCondition(deps.kube, nodeClaim, { type: CONDITION.Initialized, status: 'True', reason: REASON.Initialized, message: '' }, deps.now());
     await recordEvent(deps.kube, nodeClaimEventTarget(nodeClaim), 'Normal', 'Ready', `node ${input.nodeName} is initialized and ready`, deps.now());
   });
@@ -188,6 +207,8 @@ export function rollbackActivity(deps: ActivityDeps) {
     const message = mayHaveServer ? `${input.message}; rolled back (${released.servers} server(s), ${released.volumes} volume(s) released)` : input.message;
     const present = await recordFailureOn(deps, { ...input, status: 'False', message });
     if (present && input.deleteNodeClaim) await deps.kube.delete(clusterPath(NODECLAIM_GVR, input.ref.name), { preconditions: { uid: input.ref.uid } });
+    // Counted once it is done: an attempt that must wait (CleanupPending) is retried and counted then.
+    rollbacks.inc({ reason: input.reason });
     return released;
   });
 }

@@ -9,7 +9,8 @@ import { translated } from './failures.ts';
 import { releaseNodeClaimServers } from './servers.ts';
 import { deleteNodeClaimTokens } from './bootstrap.ts';
 import { clusterPath, findNodeByProviderId, getNode, getNodeClaimOf, nodePath } from '../kube/objects.ts';
-import { FINALIZER_TERMINATION, LABEL_ZONE, NODECLAIM_GVR, TAINT_DISRUPTED } from '../kube/api/constants.ts';
+import { FINALIZER_TERMINATION, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL, LABEL_ZONE, NODECLAIM_GVR, TAINT_DISRUPTED } from '../kube/api/constants.ts';
+import { nodeClaimsTerminated } from '../runtime/metrics.ts';
 import { parseDuration } from '../kube/api/duration.ts';
 import { parseProviderId } from '../kube/api/provider-id.ts';
 import { KubeError } from '../kube/rest.ts';
@@ -157,5 +158,8 @@ export function removeFinalizerActivity(deps: ActivityDeps) {
       if (err instanceof KubeError && err.status === 404) return;
       throw err;
     }
+    // The finalizer was ours to remove: the NodeClaim is terminated (once; a retry finds it gone above).
+    const labels = nodeClaim.metadata.labels ?? {};
+    nodeClaimsTerminated.inc({ nodepool: labels[LABEL_NODEPOOL] ?? '', capacity_type: labels[LABEL_CAPACITY_TYPE] ?? '', zone: labels[LABEL_ZONE] ?? '' });
   });
 }

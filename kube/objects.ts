@@ -12,6 +12,7 @@ import { parseNodeClaim, parseNodePool, parseScalewayNodeClass, type NodeClaim, 
 import { parseNode, type Node } from './api/core.ts';
 import { setLifecycleCondition, type ConditionUpdate } from './api/conditions.ts';
 import type { KubeRest } from './rest.ts';
+import { errorMessage, log } from '../runtime/log.ts';
 
 export const clusterPath = (gvr: GroupVersionResource, name?: string): string =>
   `/apis/${gvr.group}/${gvr.version}/${gvr.plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
@@ -142,7 +143,7 @@ export async function recordEvent(kube: KubeRest, target: EventTarget, type: 'No
       count: 1,
     });
   } catch (err) {
-    console.warn(`recording event ${reason} on ${target.kind} ${target.name}: ${err instanceof Error ? err.message : String(err)}`);
+    log.child({ logger: 'kube.events' }).warn(`recording event ${reason} on ${target.kind} ${target.name}`, { ...(target.kind === 'NodeClaim' ? { nodeClaim: target.name } : target.kind === 'NodePool' ? { nodePool: target.name } : { [target.kind.charAt(0).toLowerCase() + target.kind.slice(1)]: target.name }), error: errorMessage(err) });
   }
 }
 

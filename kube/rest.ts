@@ -16,11 +16,13 @@ export const isNotFound = (err: unknown): boolean => err instanceof KubeError &&
 export const isConflict = (err: unknown): boolean => err instanceof KubeError && err.status === 409;
 export const isAlreadyExists = (err: unknown): boolean => err instanceof KubeError && err.status === 409 && err.reason === 'AlreadyExists';
 
-export type PatchType = 'merge' | 'json' | 'strategic';
+// 'apply': server-side apply (a JSON body is valid YAML); the path carries ?fieldManager=...
+export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
   merge: 'application/merge-patch+json',
   json: 'application/json-patch+json',
   strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
 };
 
 export interface KubeRest {

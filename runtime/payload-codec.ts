@@ -112,7 +112,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
  * of plain fields: an error can quote what it was handling. Its module is
  * loaded by path, inside the workflow sandbox too.
  */
-export const ENCRYPTING_FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter.ts', import.meta.url));
+export const ENCRYPTING_FAILURE_CONVERTER_PATH = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './failure-converter.ts' : './failure-converter.js', import.meta.url));
 
 /**
  * The data converter every client and worker of the project uses: with a

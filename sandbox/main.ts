@@ -1,8 +1,9 @@
 // `npm start`: the local sandbox on embedded defaults. A real Temporal dev
 // server with its Web UI, a real control plane (etcd, kube-apiserver,
 // kube-controller-manager, kube-scheduler) and the Scaleway API simulator, all
-// on loopback, and scw-karpenter itself on them (worker, watcher, a simulated
-// kubelet). It applies the seed tutorial of examples/ (a NodeClass, the GPU
+// on loopback, and scw-karpenter itself on them: the worker and the watcher as
+// the image runs them (their real entry points in child processes, each on its
+// own ServiceAccount's token and the chart's roles), and a simulated kubelet. It applies the seed tutorial of examples/ (a NodeClass, the GPU
 // NodePool, a pod asking for an L4) and prints each NodeClaim's progress, with
 // the link to its workflow in the Web UI, until Ctrl-C.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { NODECLAIM_GVR } from '../kube/api/constants.ts';
 import { startControlPlane } from './control-plane.ts';
 import { applyExample, DEFAULT_EXAMPLES, followNodeClaims } from './demo.ts';
 import { portOr } from './ports.ts';
-import { startProduct } from './product.ts';
+import { startProductProcesses } from './product-processes.ts';
 import { startTemporalDevServer } from './temporal-dev-server.ts';
 import { toolPath } from './tools.ts';
 import { codecKeysEnv, generateCodecKeys } from '../runtime/codec-key.ts';
@@ -114,8 +115,16 @@ try {
   stops.push(() => simulator.close());
 
   // After the parts it runs on, so that it stops before them. It installs the CRDs and the kubeadm-init objects.
-  say('starting scw-karpenter: worker, watcher, simulated kubelet');
-  const product = await startProduct({ controlPlane, temporal, simulator, payloadCodec, garbageCollection });
+  say('starting scw-karpenter: worker and watcher (child processes on their ServiceAccounts), simulated kubelet');
+  // What the operator sets in the chart's values; the GC_* settings were checked above.
+  const passedOn = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(GC_|LOG_LEVEL$)/.test(e[0]) && e[1] !== undefined));
+  const product = await startProductProcesses({
+    dir: join(dir, 'product'),
+    controlPlane,
+    temporal,
+    simulator,
+    env: { ...codecKeysEnv(codecKeys), ...passedOn },
+  });
   stops.push(() => product.stop());
 
   const env = [
@@ -139,9 +148,19 @@ try {
   env for a shell   source ${join(dir, 'env')}
   kubectl           ${kubectl} --kubeconfig ${controlPlane.kubeconfig} get nodeclaims,nodes
   examples          ${kubectl} --kubeconfig ${controlPlane.kubeconfig} apply -f examples/nodeclaim-h100-sxm.yaml   (a NodeClaim without a pod)
+${product.components.map((c) => `  ${c.component.padEnd(17)} ${c.metricsUrl}   (health ${c.healthUrl}/readyz; ServiceAccount ${c.serviceAccount}; log ${c.process.logFile})`).join('\n')}
   GC Schedule       ${gcScheduleId('sandbox')} every ${garbageCollection.intervalMs / 1000} s, grace ${garbageCollection.gracePeriodMs / 1000} s${garbageCollection.dryRun ? ', dry run' : ''}   (${temporal.uiUrl}/namespaces/${temporal.namespace}/schedules)
 `);
-  if (flags['exit-when-ready']) await shutdown(0);
+  if (flags['exit-when-ready']) {
+    // A check of the sandbox itself: each process answered /readyz; its /metrics must answer too.
+    for (const c of product.components) {
+      const response = await fetch(c.metricsUrl);
+      const samples = (await response.text()).split('\n').filter((line) => line !== '' && !line.startsWith('#')).length;
+      if (!response.ok) throw new Error(`the ${c.component}'s ${c.metricsUrl} answered ${response.status}`);
+      say(`${c.component} ready; ${c.metricsUrl} answered with ${samples} samples`);
+    }
+    await shutdown(0);
+  }
 
   // Every NodeClaim, also those applied by hand, as it goes through its conditions.
   const follower = followNodeClaims(product.kube, { uiUrl: temporal.uiUrl, namespace: temporal.namespace, print: (line) => say(line) });

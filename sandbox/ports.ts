@@ -16,9 +16,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** The preferred port if it is free, else any free one: a second sandbox should still start. */
+/** The preferred port if it is free, else any free one: a second sandbox should still start. 0 asks for any. */
 export async function portOr(preferred: string | number): Promise<number> {
   const wanted = Number(preferred);
+  if (wanted === 0) return freePort(); // 0: any free port, as a listen(0) would pick
   const free = await new Promise<boolean>((done) => {
     const probe = createServer();
     probe.once('error', () => done(false));

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type ToolName = 'temporal' | 'kube-apiserver' | 'etcd' | 'kube-scheduler' | 'kube-controller-manager' | 'kubectl' | 'kwok';
+export type ToolName = 'temporal' | 'kube-apiserver' | 'etcd' | 'kube-scheduler' | 'kube-controller-manager' | 'kubectl' | 'kwok' | 'helm';
 
 const installScript = fileURLToPath(new URL('../tools/install-tools.sh', import.meta.url));
 
@@ -19,7 +19,7 @@ export function toolsBinDir(): string {
 export function toolPath(name: ToolName): string {
   const path = join(toolsBinDir(), name);
   if (!existsSync(path)) {
-    const group = name === 'temporal' || name === 'kwok' ? name : 'control-plane';
+    const group = name === 'temporal' || name === 'kwok' || name === 'helm' ? name : 'control-plane';
     execFileSync('bash', [installScript, group], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
   return path;

@@ -4,6 +4,7 @@
 // a failure only means the first caller reads the catalog itself.
 import type { CatalogCache } from './caches.ts';
 import { SCALEWAY_ZONES } from './instance-types.ts';
+import { errorMessage, log } from '../runtime/log.ts';
 
 /** The zones ScalewayNodeClasses use: their `spec.zones`, every zone for one without. */
 export function zonesOfNodeClasses(nodeClasses: readonly unknown[]): string[] {
@@ -17,6 +18,6 @@ export function zonesOfNodeClasses(nodeClasses: readonly unknown[]): string[] {
 
 export function warmCatalogs(catalog: CatalogCache, nodeClasses: readonly unknown[], who: string): void {
   for (const zone of zonesOfNodeClasses(nodeClasses)) {
-    catalog.offers(zone).catch((err: unknown) => console.warn(`[${who}] reading the catalog of ${zone} ahead: ${err instanceof Error ? err.message : String(err)}`));
+    catalog.offers(zone).catch((err: unknown) => log.child({ logger: `${who}.catalog` }).warn('reading the catalog ahead', { zone, error: errorMessage(err) }));
   }
 }

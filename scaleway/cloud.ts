@@ -5,8 +5,9 @@ import { createAdvancedClient, withHTTPClient, withProfile, type Client } from '
 import { Instancev1 } from '@scaleway/sdk-instance';
 import { Marketplacev2 } from '@scaleway/sdk-marketplace';
 import { Blockv1 } from '@scaleway/sdk-block';
-import { cloudCall, cloudRead, CloudError } from './errors.ts';
-import { createScalewayHttpClient, type CallStats, type HttpTimeouts } from './http-client.ts';
+import { cloudCall, cloudErrorLabel, cloudRead, CloudError } from './errors.ts';
+import { createScalewayHttpClient, withCallKind, type CallStats, type HttpTimeouts } from './http-client.ts';
+import { cloudProviderDuration, cloudProviderErrors, currentController, PROVIDER, snakeCase } from '../runtime/metrics.ts';
 import { processRateLimiter, type TokenBucket } from './rate-limiter.ts';
 
 export interface ScalewayCredentials {
@@ -167,7 +168,7 @@ export function createScalewayCloud(credentials: ScalewayCredentials, options: S
     }
   };
 
-  return {
+  const cloud: ScalewayCloud = {
     async listServerTypes(zone) {
       // Both lists, every page: the first pages together, then the rest (their count is known) together.
       const allPages = async <T>(read: (page: number) => Promise<{ totalCount: number; servers: Record<string, T> }>): Promise<Record<string, T>> => {
@@ -308,4 +309,33 @@ export function createScalewayCloud(credentials: ScalewayCredentials, options: S
 
     stats: () => http.stats(),
   };
+  return measured(cloud);
+}
+
+/**
+ * Every call of the adapter timed and its failures counted, as Karpenter's
+ * cloud provider decorator does (pkg/cloudprovider/metrics), its requests
+ * counted under the call's name (scw_karpenter_scaleway_calls_total).
+ */
+function measured(cloud: ScalewayCloud): ScalewayCloud {
+  const wrapped: Record<string, unknown> = {};
+  for (const [method, fn] of Object.entries(cloud) as [keyof ScalewayCloud, (...args: unknown[]) => unknown][]) {
+    if (method === 'stats') {
+      wrapped[method] = fn;
+      continue;
+    }
+    wrapped[method] = async (...args: unknown[]): Promise<unknown> => {
+      const labels = { controller: currentController(), method, provider: PROVIDER };
+      const end = cloudProviderDuration.startTimer(labels);
+      try {
+        return await withCallKind(snakeCase(method), () => Promise.resolve(fn(...args)));
+      } catch (err) {
+        cloudProviderErrors.inc({ ...labels, error: cloudErrorLabel(err) });
+        throw err;
+      } finally {
+        end();
+      }
+    };
+  }
+  return wrapped as unknown as ScalewayCloud;
 }

@@ -140,3 +140,13 @@ export async function cloudCall<T>(doing: string, call: () => Promise<T>): Promi
     throw toCloudError(err, doing);
   }
 }
+
+/**
+ * The `error` label of karpenter_cloudprovider_errors_total: Karpenter's own
+ * values where the meaning is the same (pkg/cloudprovider/metrics), else the
+ * CloudError kind (`rate-limited`, `network`, ...).
+ */
+export function cloudErrorLabel(err: unknown): string {
+  const cloud = err instanceof CloudError ? err : toCloudError(err, '');
+  return cloud.capacityError ? 'InsufficientCapacityError' : cloud.kind;
+}

@@ -2,8 +2,10 @@
 // limit, a client-side timeout shorter than any activity's, reads retried when
 // throttled, and counters of what was sent. Errors it raises itself are
 // ClientSideErrors, translated with the rest in errors.ts.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ClientSideError } from './errors.ts';
 import { parseRetryAfter, type TokenBucket } from './rate-limiter.ts';
+import { scalewayCalls, scalewayThrottled } from '../runtime/metrics.ts';
 
 /** Activities run 30 s at most; a write must give up before that so its activity can still report why. */
 export const WRITE_TIMEOUT_MS = 20_000;
@@ -41,6 +43,14 @@ export function requestKind(method: string, url: string): string {
     .replace(UUID, '{id}')
     .replace(/\/user_data\/[^/]+$/, '/user_data/{key}');
   return `${method} ${path}`;
+}
+
+// The adapter call (create_server, list_server_types...) a request is sent for: the `kind` of its metric.
+const callKind = new AsyncLocalStorage<string>();
+
+/** Runs one adapter call: the requests it sends are counted under `kind`. */
+export function withCallKind<T>(kind: string, work: () => Promise<T>): Promise<T> {
+  return callKind.run(kind, work);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -81,9 +91,14 @@ export function createScalewayHttpClient(limiter: TokenBucket, timeouts: Partial
     const ms = Math.max(1, Math.min(timeoutMs, deadline - Date.now()));
     const signal = AbortSignal.timeout(ms);
     count(kind, 'calls');
+    const metricKind = callKind.getStore() ?? kind;
     try {
-      return await send(request, { signal });
+      const response = await send(request, { signal });
+      scalewayCalls.inc({ kind: metricKind, status: String(response.status) });
+      if (response.status === 429) scalewayThrottled.inc();
+      return response;
     } catch (err) {
+      scalewayCalls.inc({ kind: metricKind, status: signal.aborted ? 'timeout' : 'network_error' });
       if (!signal.aborted) throw err;
       count(kind, 'timedOut');
       throw new ClientSideError('timeout', `no answer within ${(ms / 1000).toFixed(ms < 1000 ? 1 : 0)} s (client-side timeout)`, { cause: err });

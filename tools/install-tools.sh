@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned tools that the sandbox and the tests run: the temporal CLI
 # (dev server + Web UI), kube-apiserver, kube-controller-manager, kube-scheduler,
-# kubectl, etcd, and kwok. Only the Go module proxy is needed; nothing is downloaded from
+# kubectl, etcd, kwok, and helm. Only the Go module proxy is needed; nothing is downloaded from
 # release pages. Each tool is cached per version under the user's cache folder,
 # so a fresh clone on the same machine reuses it and a build runs once.
 #
@@ -113,13 +113,34 @@ install_kwok() {
   link "$dir/kwok" kwok
 }
 
+# helm from its module, with the flags of its release Makefile: the version, and the
+# Kubernetes version its client-go stands for (without them `helm template` assumes 1.20).
+install_helm() {
+  local dir="$tools/helm-$HELM_VERSION"
+  if [[ -x "$dir/helm" ]] && "$dir/helm" version --short 2>/dev/null | grep -q "^$HELM_VERSION"; then link "$dir/helm" helm; return; fi
+  need_go helm
+  say "building helm $HELM_VERSION from the Go module proxy (first time only, a few minutes)"
+  mkdir -p "$dir.tmp"
+  local mod="helm.sh/helm/v3" kube_minor
+  # client-go v0.N is Kubernetes 1.N; read it from helm's own go.mod once the module is fetched.
+  kube_minor=$(GOFLAGS=-mod=mod go mod download -json "$mod@$HELM_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p' | xargs sed -n 's/^[[:space:]]*k8s.io\/client-go v0\.\([0-9]*\)\..*/\1/p')
+  local ldflags="-s -w -X $mod/internal/version.version=$HELM_VERSION -X $mod/internal/version.gitTreeState=clean"
+  for pkg in pkg/lint/rules pkg/chartutil; do
+    ldflags+=" -X $mod/$pkg.k8sVersionMajor=1 -X $mod/$pkg.k8sVersionMinor=$kube_minor"
+  done
+  with_progress helm env GOBIN="$dir.tmp" CGO_ENABLED=0 go install -trimpath -ldflags "$ldflags" "$mod/cmd/helm@$HELM_VERSION"
+  rm -rf "$dir"; mv "$dir.tmp" "$dir"
+  link "$dir/helm" helm
+}
+
 wanted=("$@")
-(( ${#wanted[@]} )) || wanted=(temporal control-plane)
+(( ${#wanted[@]} )) || wanted=(temporal control-plane helm)
 for w in "${wanted[@]}"; do
   case $w in
     temporal) install_temporal ;;
     control-plane|kube-apiserver|etcd|kube-scheduler|kube-controller-manager|kubectl) install_control_plane ;;
     kwok) install_kwok ;;
+    helm) install_helm ;;
     *) say "unknown tool $w"; exit 2 ;;
   esac
 done

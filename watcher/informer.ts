@@ -3,6 +3,9 @@
 // periodic resync so no object is missed for long.
 import { makeInformer, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { KubeRest } from '../kube/rest.ts';
+import { errorMessage, log } from '../runtime/log.ts';
+
+const logger = log.child({ logger: 'watcher.informer' });
 
 /** After a watch error, wait this long before listing again (apiserver restarts take a few seconds). */
 export const INFORMER_RESTART_DELAY_MS = 2_000;
@@ -26,9 +29,9 @@ export async function watchCollection<T extends KubernetesObject>(
   informer.on('delete', (obj) => onChange(obj, 'delete'));
   informer.on('error', (err: unknown) => {
     if (stopped) return;
-    console.warn(`[watcher] ${opts.name} watch failed, restarting in ${INFORMER_RESTART_DELAY_MS / 1000} s: ${err instanceof Error ? err.message : String(err)}`);
+    logger.warn(`${opts.name} watch failed, restarting in ${INFORMER_RESTART_DELAY_MS / 1000} s`, { collection: opts.name, error: errorMessage(err) });
     setTimeout(() => {
-      if (!stopped) informer.start().catch((e: unknown) => console.warn(`[watcher] restarting the ${opts.name} watch: ${String(e)}`));
+      if (!stopped) informer.start().catch((e: unknown) => logger.warn(`restarting the ${opts.name} watch`, { collection: opts.name, error: errorMessage(e) }));
     }, INFORMER_RESTART_DELAY_MS).unref();
   });
   await informer.start();

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { isAlreadyExists, isConflict, type KubeRest } from '../kube/rest.ts';
 import { recordEvent } from '../kube/objects.ts';
+import { log as rootLog } from '../runtime/log.ts';
 
 /** client-go's defaults (and controller-runtime's). A silent leader's Lease is taken over after this long. */
 export const LEASE_DURATION_MS = 15_000;
@@ -154,7 +155,8 @@ interface Attempt {
   took?: { from: string | undefined; how: 'created' | 'free' | 'expired' } | undefined;
 }
 
-const log = (line: string): void => console.log(`[leader-election] ${line}`);
+const leaderLog = rootLog.child({ logger: 'watcher.leader-election' });
+const log = (line: string): void => leaderLog.info(line);
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** The promise's value, or `fallback` once `ms` have passed. */

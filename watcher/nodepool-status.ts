@@ -7,7 +7,8 @@
 import type { KubeRest } from '../kube/rest.ts';
 import { parseNodeClaim, parseNodePool, isScalewayNodeClassRef, ScalewayNodeClassSchema, type NodeClaim, type NodePool, type ScalewayNodeClass } from '../kube/api/schemas.ts';
 import { findCondition, setCondition, withReadyCondition, type Condition, type ConditionUpdate } from '../kube/api/conditions.ts';
-import { ANNOTATION_REGISTRATION_HEALTH, CONDITION, LABEL_NODEPOOL, NODEPOOL_GVR, NODEPOOL_READY_DEPENDENTS, REASON } from '../kube/api/constants.ts';
+import { ANNOTATION_PLANNED_OFFERING, ANNOTATION_REGISTRATION_HEALTH, CONDITION, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, LABEL_ZONE, NODEPOOL_GVR, NODEPOOL_READY_DEPENDENTS, REASON } from '../kube/api/constants.ts';
+import { fleetEurosPerHour, nodePoolLimit, nodePoolUsage } from '../runtime/metrics.ts';
 import { clusterPath, getNodeClassRaw } from '../kube/objects.ts';
 import { parseQuantity } from '../kube/quantity.ts';
 import type { ServerTypeOffer } from '../scaleway/cloud.ts';
@@ -51,6 +52,41 @@ export function poolResources(nodeClaims: readonly NodeClaim[]): Record<string, 
   return out;
 }
 
+/** The hourly price of a launched NodeClaim's server: the catalog's, else what its planned offering said. */
+export function hourlyPriceOf(nodeClaim: NodeClaim, catalog: readonly ServerTypeOffer[]): number {
+  const labels = nodeClaim.metadata.labels ?? {};
+  const offer = catalog.find((o) => o.commercialType === labels[LABEL_INSTANCE_TYPE] && o.zone === labels[LABEL_ZONE]);
+  if (offer) return offer.hourlyPriceEur;
+  const planned = /€([\d.]+)\/h/.exec(nodeClaim.metadata.annotations?.[ANNOTATION_PLANNED_OFFERING] ?? '');
+  return planned ? Number(planned[1]) : 0;
+}
+
+// The resource types each pool's gauges were last set for: one that went away is removed, not left stale.
+const gaugedResources = new Map<string, { usage: string[]; limit: string[] }>();
+
+/** karpenter_nodepools_usage and _limit, and what the pool's servers cost per hour. */
+export function recordNodePoolMetrics(pool: NodePool, claims: readonly NodeClaim[], catalog: readonly ServerTypeOffer[]): void {
+  const nodepool = pool.metadata.name;
+  const usage = poolResources(claims);
+  const limits = pool.spec.limits ?? {};
+  forgetNodePoolMetrics(nodepool, { keepPrice: true });
+  for (const [resource, value] of Object.entries(usage)) nodePoolUsage.set({ nodepool, resource_type: resource }, parseQuantity(value));
+  for (const [resource, value] of Object.entries(limits)) nodePoolLimit.set({ nodepool, resource_type: resource }, parseQuantity(value));
+  gaugedResources.set(nodepool, { usage: Object.keys(usage), limit: Object.keys(limits) });
+  // Only servers that exist cost: a NodeClaim is billed from its launch to its deletion.
+  const launched = claims.filter((c) => c.status.providerID);
+  fleetEurosPerHour.set({ nodepool }, launched.reduce((sum, c) => sum + hourlyPriceOf(c, catalog), 0));
+}
+
+/** A deleted NodePool's series go with it. */
+export function forgetNodePoolMetrics(nodepool: string, options: { keepPrice?: boolean } = {}): void {
+  const gauged = gaugedResources.get(nodepool);
+  for (const resource of gauged?.usage ?? []) nodePoolUsage.remove({ nodepool, resource_type: resource });
+  for (const resource of gauged?.limit ?? []) nodePoolLimit.remove({ nodepool, resource_type: resource });
+  gaugedResources.delete(nodepool);
+  if (!options.keepPrice) fleetEurosPerHour.remove({ nodepool });
+}
+
 /** InstanceTypesAvailable: what the planner's offering funnel says of the pool, stock included, backoff not (NodeRegistrationHealthy says that). */
 async function instanceTypesCondition(pool: NodePool, nodeClass: ScalewayNodeClass, offers: NonNullable<NodePoolStatusOptions['offers']>): Promise<ConditionUpdate | undefined> {
   const zones = nodeClass.spec.zones ?? [...SCALEWAY_ZONES];
@@ -76,6 +112,16 @@ export async function reconcileNodePoolStatus(kube: KubeRest, rawPool: unknown, 
   const parsedClass = ScalewayNodeClassSchema.safeParse(nodeClassRaw);
   const nodeClass = parsedClass.success ? parsedClass.data : undefined;
   const classReady = findCondition(nodeClassRaw?.status?.conditions, CONDITION.Ready);
+  const launchedZones = [...new Set(claims.flatMap((c) => (c.status.providerID && c.metadata.labels?.[LABEL_ZONE] ? [c.metadata.labels[LABEL_ZONE]] : [])))];
+  let catalog: readonly ServerTypeOffer[] = [];
+  if (options.offers && launchedZones.length > 0) {
+    try {
+      catalog = await options.offers(launchedZones);
+    } catch {
+      // Without the catalog the planned offering's price stands in.
+    }
+  }
+  recordNodePoolMetrics(pool, claims, catalog);
   let conditions = setCondition(pool.status.conditions, { type: CONDITION.ValidationSucceeded, status: 'True', reason: REASON.ValidationSucceeded, message: '' }, now, pool.metadata.generation);
   conditions = setCondition(conditions, nodeClassRaw === undefined
     ? { type: CONDITION.NodeClassReady, status: 'False', reason: REASON.NodeClassNotFound, message: `ScalewayNodeClass ${nodeClassName} does not exist` }

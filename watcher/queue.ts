@@ -1,6 +1,19 @@
 // A work queue keyed by object name: a key is handled by one reconcile at a
 // time, events arriving meanwhile fold into one more pass, and failures come
 // back with exponential backoff (as controller-runtime's rate-limited queue).
+import { errorMessage, log } from '../runtime/log.ts';
+
+const logger = log.child({ logger: 'watcher.queue' });
+
+/** The field a queue's key names: a NodeClaim queue's key is a NodeClaim, a NodePool queue's a NodePool. */
+function keyFields(queue: string, key: string): Record<string, string> {
+  if (queue === 'NodeClaim') return { nodeClaim: key };
+  if (queue === 'NodePool') return { nodePool: key };
+  if (queue === 'Node') return { node: key };
+  if (queue === 'ScalewayNodeClass') return { nodeClass: key };
+  return {};
+}
+
 
 const BASE_RETRY_MS = 500;
 const MAX_RETRY_MS = 30_000;
@@ -35,7 +48,7 @@ export class KeyedQueue {
       const n = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, n);
       const delay = Math.min(MAX_RETRY_MS, BASE_RETRY_MS * 2 ** (n - 1));
-      console.warn(`[watcher] ${this.name} ${key}: ${err instanceof Error ? err.message : String(err)} (retry ${n} in ${delay} ms)`);
+      logger.warn(`reconciling ${this.name} failed, retrying`, { queue: this.name, key, ...keyFields(this.name, key), retry: n, delayMs: delay, error: errorMessage(err) });
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         this.add(key);

@@ -8,7 +8,7 @@ import type { ScalewayCloud } from '../scaleway/cloud.ts';
 import { CONDITION, NODECLAIM_GVR, NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../kube/api/constants.ts';
 import { CatalogCache } from '../scaleway/caches.ts';
 import { createProvisioner, type Provisioner } from './provisioner/controller.ts';
-import { reconcileNodePoolStatus } from './nodepool-status.ts';
+import { forgetNodePoolMetrics, reconcileNodePoolStatus } from './nodepool-status.ts';
 import { startDisruptionController, type DisruptionController } from './disruption/controller.ts';
 import { clusterPath, nodePath } from '../kube/objects.ts';
 import { watchCollection, type WatchedCollection } from './informer.ts';
@@ -21,6 +21,8 @@ import { stampNodeClassHash, stampNodePoolHash } from './drift-hashes.ts';
 import { createPodEventRecorder } from './pod-events.ts';
 import { currentGate, RegistrationFailureInbox } from './registration-health.ts';
 import { TASK_QUEUE } from '../workflows/contract.ts';
+import { createPodStartupRecorder } from './pod-startup.ts';
+import { podStartupDuration, withController } from '../runtime/metrics.ts';
 
 /** Every object is looked at again this often, in case an event was lost. */
 export const RESYNC_MS = 60_000;
@@ -100,7 +102,7 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     const obj = watched.nodeClasses?.get(name);
     if (!obj) return;
     await stampNodeClassHash(kube, obj);
-    await reconcileNodeClassStatus(kube, options.cloud, obj, new Date(), { nodePools: watched.nodePools?.list() ?? [] });
+    await withController('nodeclass.status', () => reconcileNodeClassStatus(kube, options.cloud, obj, new Date(), { nodePools: watched.nodePools?.list() ?? [] }));
     // The provisioner will plan with these zones' catalogs: read them now, not on the first pod.
     warmCatalogs(catalog, [obj], 'watcher');
   });
@@ -108,10 +110,10 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     const obj = watched.nodePools?.get(name);
     if (!obj) return;
     await stampNodePoolHash(kube, obj);
-    await reconcileNodePoolStatus(kube, obj, watched.nodeClaims?.list() ?? [], new Date(), {
+    await withController('nodepool.status', () => reconcileNodePoolStatus(kube, obj, watched.nodeClaims?.list() ?? [], new Date(), {
       offers: async (zones) => (await Promise.all(zones.map((z) => catalog.offers(z)))).flat(),
       failures: registrationFailures,
-    });
+    }));
   });
   const nameOf = (obj: KubernetesObject): string => obj.metadata?.name ?? '';
   const poolOf = (obj: KubernetesObject): string | undefined => obj.metadata?.labels?.['karpenter.sh/nodepool'];
@@ -143,6 +145,7 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
   const poolRegistration = new Map<string, string>();
   const nodePools = await watchCollection(kube, clusterPath(NODEPOOL_GVR), (obj, event) => {
     if (event !== 'delete') nodePoolQueue.add(nameOf(obj));
+    else forgetNodePoolMetrics(nameOf(obj));
     const pool = obj as { spec?: { template?: { spec?: { nodeClassRef?: { name?: string } } } }; status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } };
     const health = pool.status?.conditions?.find((c) => c.type === CONDITION.NodeRegistrationHealthy);
     const seen = event === 'delete' ? 'deleted' : `${health?.status}/${health?.reason}/${health?.message}`;
@@ -155,6 +158,7 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
   }, { name: 'NodePool', resyncMs });
   watched.nodePools = nodePools;
   const podEvents = createPodEventRecorder({ kube, sources });
+  const podStartup = createPodStartupRecorder((seconds) => podStartupDuration.observe(seconds));
   const disruption = startDisruptionController({
     kube,
     catalog,
@@ -167,6 +171,7 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     if (event !== 'delete' && unschedulable(obj)) provisioner.trigger();
     // A pod arriving on or leaving a node restarts that node's consolidateAfter clock.
     podEvents.observe(obj, event);
+    podStartup.observe(obj, event);
   }, { name: 'Pod', resyncMs });
   watched.pods = pods;
   // The first list of each collection reached its queue before the collection's cache was set here, so

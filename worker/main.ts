@@ -1,29 +1,99 @@
-// The worker Deployment's entry point: configuration from the environment,
-// then the worker until SIGTERM.
+// The worker Deployment's entry point (`scw-karpenter worker`): configuration
+// from the environment, the Temporal Runtime (SDK logs and metrics through
+// ours), /metrics and probes, then the worker until SIGTERM.
 import { createScalewayCloud } from '../scaleway/cloud.ts';
 import { createKubeRest, loadKubeConfig } from '../kube/rest.ts';
-import { describeConfig, garbageCollectionSettings, loadConfig } from '../runtime/config.ts';
+import { describeConfig, garbageCollectionSettings, loadConfig, observabilityPorts, scalewayCredentials, workerTunables, type RuntimeConfig } from '../runtime/config.ts';
 import { payloadCodecFromSettings } from '../runtime/codec-key.ts';
-import { startWorker } from './worker.ts';
+import { configureLogging, errorMessage, log } from '../runtime/log.ts';
+import { installTemporalRuntime } from '../runtime/temporal-runtime.ts';
+import { startObservabilityServer } from '../runtime/observability-server.ts';
+import { packageVersion } from '../cli/version.ts';
+import { startWorker, type RunningWorker } from './worker.ts';
 
-const config = loadConfig();
-console.log('scw-karpenter worker starting', describeConfig(config));
-const kube = createKubeRest(loadKubeConfig(config.KUBECONFIG));
-const payloadCodec = await payloadCodecFromSettings(config, () => kube, 'worker');
-const running = await startWorker({
-  temporalAddress: config.TEMPORAL_ADDRESS,
-  namespace: config.TEMPORAL_NAMESPACE,
-  taskQueue: config.TEMPORAL_TASK_QUEUE,
-  cloud: createScalewayCloud({
-    accessKey: config.SCW_ACCESS_KEY,
-    secretKey: config.SCW_SECRET_KEY,
-    projectId: config.SCW_DEFAULT_PROJECT_ID,
-    ...(config.SCW_API_URL ? { apiUrl: config.SCW_API_URL } : {}),
-  }),
-  kube,
-  clusterName: config.CLUSTER_NAME,
-  garbageCollection: garbageCollectionSettings(config),
-  payloadCodec,
+/** A readiness probe asks every few seconds: one round trip to Temporal per this period at most. */
+const TEMPORAL_PROBE_CACHE_MS = 5_000;
+const TEMPORAL_PROBE_TIMEOUT_MS = 3_000;
+
+const logger = log.child({ logger: 'worker' });
+
+function configOrExit(): RuntimeConfig {
+  try {
+    return loadConfig();
+  } catch (err) {
+    logger.error('scw-karpenter worker cannot start', { error: errorMessage(err) });
+    process.exit(1);
+  }
+}
+
+const config = configOrExit();
+configureLogging({ level: config.LOG_LEVEL, format: config.LOG_FORMAT });
+logger.info('scw-karpenter worker starting', { version: packageVersion(), config: describeConfig(config) });
+
+let running: RunningWorker | undefined;
+let stopping = false;
+let probe: { at: number; ok: Promise<boolean> } | undefined;
+/** Whether the frontend answered lately: a worker that cannot reach Temporal polls nothing. */
+function temporalReachable(worker: RunningWorker): Promise<boolean> {
+  if (probe && Date.now() - probe.at < TEMPORAL_PROBE_CACHE_MS) return probe.ok;
+  const { connection } = worker.client;
+  const ok = connection.withDeadline(Date.now() + TEMPORAL_PROBE_TIMEOUT_MS, () => connection.workflowService.getSystemInfo({})).then(() => true, (err: unknown) => {
+    logger.warn('Temporal did not answer the readiness probe', { address: config.temporal.connection.address, error: errorMessage(err) });
+    return false;
+  });
+  probe = { at: Date.now(), ok };
+  return ok;
+}
+
+await installTemporalRuntime();
+const observability = await startObservabilityServer({
+  component: 'worker',
+  ...observabilityPorts(config),
+  ready: () => (!stopping && running?.worker.getState() === 'RUNNING' ? temporalReachable(running) : false),
 });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void running.shutdown());
-await running.done;
+
+try {
+  const kube = createKubeRest(loadKubeConfig(config.KUBECONFIG));
+  const payloadCodec = await payloadCodecFromSettings(config, () => kube, 'worker');
+  const tunables = workerTunables(config);
+  running = await startWorker({
+    temporalAddress: config.temporal.connection.address,
+    temporalConnection: config.temporal.connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    cloud: createScalewayCloud(scalewayCredentials(config.scaleway)),
+    kube,
+    clusterName: config.CLUSTER_NAME,
+    garbageCollection: garbageCollectionSettings(config),
+    payloadCodec,
+    pollIntervalMs: tunables.pollIntervalMs,
+    capacity: tunables.capacity,
+    ...(config.POD_NAME ? { identity: config.POD_NAME } : {}),
+  });
+} catch (err) {
+  logger.error('scw-karpenter worker cannot start', { error: errorMessage(err) });
+  await observability.close();
+  process.exit(1);
+}
+const worker = running;
+logger.info('polling', { taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.temporal.namespace, address: config.temporal.connection.address });
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    // The SDK lets running activities finish (shutdownGraceTime) before the worker's `done` resolves.
+    logger.info('stopping', { signal });
+    void worker.shutdown();
+  });
+}
+try {
+  await worker.done;
+  await observability.close();
+  logger.info('stopped');
+  process.exit(0);
+} catch (err) {
+  logger.error('the worker stopped on an error', { error: errorMessage(err) });
+  await observability.close();
+  process.exit(1);
+}

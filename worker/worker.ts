@@ -17,7 +17,14 @@ import { warmCatalogs } from '../scaleway/catalog-warmup.ts';
 import { clusterPath } from '../kube/objects.ts';
 import { SCALEWAY_NODECLASS_GVR } from '../kube/api/constants.ts';
 import type { GarbageCollectionSettings } from '../runtime/config.ts';
+import type { TemporalConnectionOptions } from '../runtime/temporal-connection.ts';
 import { upsertGarbageCollectionSchedule } from './gc-schedule.ts';
+import { installTemporalRuntime } from '../runtime/temporal-runtime.ts';
+import { instrumentActivities } from '../activities/instrumentation.ts';
+import { errorMessage, log } from '../runtime/log.ts';
+
+const logger = log.child({ logger: 'worker' });
+import { workflowCode } from './workflow-code.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -37,6 +44,10 @@ export const WORKER_CAPACITY = {
 
 export interface WorkerOptions {
   temporalAddress: string;
+  /** TLS, API key and gRPC metadata (runtime/temporal-connection.ts); its address wins over temporalAddress. */
+  temporalConnection?: TemporalConnectionOptions;
+  /** Task slots over WORKER_CAPACITY (WORKER_MAX_CONCURRENT_* settings). */
+  capacity?: Partial<Record<keyof typeof WORKER_CAPACITY, number>>;
   namespace: string;
   taskQueue?: string;
   cloud: ScalewayCloud;
@@ -62,8 +73,11 @@ export interface RunningWorker {
 }
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
-  const nativeConnection = await NativeConnection.connect({ address: options.temporalAddress });
-  const connection = await Connection.connect({ address: options.temporalAddress });
+  const connectionOptions = options.temporalConnection ?? { address: options.temporalAddress };
+  // Our logger and the SDK's metrics exporter, before the first NativeConnection (a no-op when main.ts did it).
+  await installTemporalRuntime();
+  const nativeConnection = await NativeConnection.connect(connectionOptions);
+  const connection = await Connection.connect(connectionOptions);
   const dataConverter = temporalDataConverter(options.payloadCodec);
   const client = new Client({ connection, namespace: options.namespace, dataConverter });
   const pollIntervalMs = options.pollIntervalMs ?? 2_000;
@@ -82,25 +96,27 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
   options.kube.get<{ items?: unknown[] }>(clusterPath(SCALEWAY_NODECLASS_GVR)).then(
     (list) => warmCatalogs(deps.catalog, list.items ?? [], 'worker'),
-    (err: unknown) => console.warn(`[worker] listing NodeClasses to read their catalogs ahead: ${err instanceof Error ? err.message : String(err)}`),
+    (err: unknown) => logger.warn('listing NodeClasses to read their catalogs ahead', { error: errorMessage(err) }),
   );
   const worker = await Worker.create({
     connection: nativeConnection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
-    workflowsPath: WORKFLOWS_PATH,
+    ...workflowCode(),
     activities: createActivities(deps),
     dataConverter,
+    interceptors: { activity: [instrumentActivities] },
     ...WORKER_CAPACITY,
+    ...options.capacity,
     ...(options.identity ? { identity: options.identity } : {}),
   });
   if (options.garbageCollection) {
     // Provisioning does not depend on it: a worker that cannot write the Schedule says so and still serves.
     try {
       const how = await upsertGarbageCollectionSchedule(client, { clusterName: options.clusterName, taskQueue: options.taskQueue ?? TASK_QUEUE, settings: options.garbageCollection });
-      console.log(`[worker] garbage collection Schedule ${gcScheduleId(options.clusterName)} ${how}`, options.garbageCollection);
+      logger.info(`garbage collection Schedule ${how}`, { scheduleId: gcScheduleId(options.clusterName), ...options.garbageCollection });
     } catch (err) {
-      console.error(`[worker] creating the garbage collection Schedule ${gcScheduleId(options.clusterName)}: ${err instanceof Error ? err.message : String(err)}`);
+      logger.error('creating the garbage collection Schedule', { scheduleId: gcScheduleId(options.clusterName), error: errorMessage(err) });
     }
   }
   const done = worker.run().finally(async () => {

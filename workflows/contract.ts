@@ -30,6 +30,12 @@ export function terminationWorkflowId(name: string, uid: string): string {
   return `terminate/${name}/${uid}`;
 }
 
+/** The NodeClaim a provisioning or termination workflow is about, from its ID (log lines carry it). */
+export function nodeClaimOfWorkflowId(workflowId: string): string | undefined {
+  const match = /^(?:provision|terminate)\/([^/]+)\/[^/]+$/.exec(workflowId);
+  return match?.[1];
+}
+
 /** One garbage-collection Schedule per cluster, on the Web UI's Schedules page. */
 export const gcScheduleId = (clusterName: string): string => `scw-karpenter-gc-${clusterName}`;
 /** The Schedule appends each run's start time to it. */

@@ -1,9 +1,10 @@
 // The watcher's keyed work queue: one reconcile per key at a time, events
 // folded into one more pass, failures retried with backoff (500 ms, then 1 s).
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it, mock } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyedQueue } from '../../watcher/queue.ts';
+import { configureLogging, loggingSettings } from '../../runtime/log.ts';
 
 interface Gate {
   promise: Promise<void>;
@@ -20,12 +21,16 @@ function gate(): Gate {
 const settle = (): Promise<void> => sleep(5);
 
 describe('KeyedQueue', () => {
-  let warn: ReturnType<typeof mock.method>;
+  /** The warnings the queue logged, as text lines. */
+  let warnings: string[];
+  let previous: ReturnType<typeof loggingSettings>;
   beforeEach(() => {
     // Failures are logged; keep the test output quiet but inspectable.
-    warn = mock.method(console, 'warn', () => undefined);
+    warnings = [];
+    previous = { ...loggingSettings() };
+    configureLogging({ format: 'text', write: (line) => { if (/warn/i.test(line)) warnings.push(line); } });
   });
-  afterEach(() => warn.mock.restore());
+  afterEach(() => configureLogging(previous));
 
   it('reconciles a key once per add when it is quiet', async () => {
     const seen: string[] = [];
@@ -125,10 +130,10 @@ describe('KeyedQueue', () => {
     const second = times[2]! - times[1]!;
     assert.ok(first >= 490 && first < 900, `first retry after ${first} ms`);
     assert.ok(second >= 990 && second < 1400, `second retry after ${second} ms`);
-    const logged = warn.mock.calls.map((c) => String(c.arguments[0]));
+    const logged = warnings;
     assert.equal(logged.length, 2);
-    assert.match(logged[0]!, /nodeclaims gpu-a: cannot reach gpu-a \(retry 1 in 500 ms\)/);
-    assert.match(logged[1]!, /retry 2 in 1000 ms/);
+    assert.match(logged[0]!, /queue=nodeclaims key=gpu-a retry=1 delayMs=500 error="cannot reach gpu-a"/);
+    assert.match(logged[1]!, /retry=2 delayMs=1000/);
     await q.close();
   });
 
@@ -146,7 +151,7 @@ describe('KeyedQueue', () => {
     await sleep(650);
     assert.equal(times.length, 4);
     assert.ok(times[3]! - times[2]! < 900, 'the second failure waits the base delay again');
-    assert.match(String(warn.mock.calls[1]?.arguments[0]), /retry 1 in 500 ms/);
+    assert.match(String(warnings[1]), /retry=1 delayMs=500/);
     await q.close();
   });
 

@@ -12,6 +12,9 @@ import { clusterPath, nodeClaimEventTarget, recordEvent, updateNodeClaimStatus }
 import type { CatalogCache } from '../../scaleway/caches.ts';
 import { decideDisruptions, priceFromOffers } from './decide.ts';
 import type { WatchedObjects } from '../sources.ts';
+import { errorMessage, log } from '../../runtime/log.ts';
+
+const logger = log.child({ logger: 'watcher.disruption' });
 
 /** How often candidates are looked for: short enough for a 30 s consolidateAfter to be kept to within seconds. */
 export const DISRUPTION_INTERVAL_MS = 5_000;
@@ -70,7 +73,7 @@ export function startDisruptionController(opts: DisruptionControllerOptions): Di
         await updateNodeClaimStatus(opts.kube, change.nodeClaim, () => ({ conditions: change.conditions }));
       } catch (err) {
         // Written with the resourceVersion it was read at: a newer NodeClaim is looked at in the next pass.
-        if (!isConflict(err) && !isNotFound(err)) console.warn(`[disruption] writing the conditions of NodeClaim ${change.nodeClaim.metadata.name}: ${err instanceof Error ? err.message : String(err)}`);
+        if (!isConflict(err) && !isNotFound(err)) logger.warn('writing the disruption conditions of the NodeClaim', { nodeClaim: change.nodeClaim.metadata.name, nodePool: change.nodeClaim.metadata.labels?.['karpenter.sh/nodepool'], error: errorMessage(err) });
       }
     }
     const deleted: string[] = [];
@@ -87,14 +90,14 @@ export function startDisruptionController(opts: DisruptionControllerOptions): Di
       told.set(key, b.message);
       await recordEvent(opts.kube, nodeClaimEventTarget(b.nodeClaim), 'Normal', 'DisruptionBlocked', `${b.reason} but not disrupted: ${b.message}`);
     }
-    for (const error of plan.errors) console.warn(`[disruption] ${error}`);
+    for (const error of plan.errors) logger.warn(error);
     return deleted;
   };
 
   const loop = (): void => {
     if (stopped) return;
     running = runOnce()
-      .catch((err: unknown) => console.warn(`[disruption] pass failed: ${err instanceof Error ? err.message : String(err)}`))
+      .catch((err: unknown) => logger.warn('disruption pass failed', { error: errorMessage(err) }))
       .finally(() => {
         if (!stopped) setTimeout(loop, opts.intervalMs ?? DISRUPTION_INTERVAL_MS).unref();
       });

@@ -1,6 +1,9 @@
 // Batching of provisioning work, as Karpenter does: after the first pending pod,
 // wait until no new one has arrived for `idleMs`, but never longer than `maxMs`,
 // then plan once for all of them. A burst of 500 pods becomes one plan.
+import { errorMessage, log } from '../../runtime/log.ts';
+
+const logger = log.child({ logger: 'watcher.provisioner' });
 
 export const DEFAULT_BATCH_IDLE_MS = 1_000;
 export const DEFAULT_BATCH_MAX_MS = 10_000;
@@ -49,7 +52,7 @@ export class Batcher {
         // Pending pods must not wait for the next pod event: plan again soon.
         const delay = Math.min(RETRY_AFTER_FAILURE_MS.initial * 2 ** this.failures, RETRY_AFTER_FAILURE_MS.max);
         this.failures++;
-        console.warn(`[provisioner] planning failed, again in ${delay / 1000} s: ${err instanceof Error ? err.message : String(err)}`);
+        logger.warn(`planning failed, again in ${delay / 1000} s`, { error: errorMessage(err) });
         if (!this.closed) this.retryTimer = setTimeout(() => this.trigger(), delay);
       })
       .finally(() => {

@@ -20,6 +20,10 @@ import { Batcher } from './batcher.ts';
 import { zonesOfNodeClasses } from '../../scaleway/catalog-warmup.ts';
 import { nodeClassHashAnnotations, nodePoolHashAnnotations } from '../drift-hashes.ts';
 import type { WatchedObjects } from '../sources.ts';
+import { nodeClaimsCreated, withController } from '../../runtime/metrics.ts';
+import { errorMessage, log } from '../../runtime/log.ts';
+
+const logger = log.child({ logger: 'watcher.provisioner' });
 
 
 export type ProvisionerSources = WatchedObjects;
@@ -144,7 +148,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     }
     const pools = sources.nodePools().flatMap((raw) => safeParse(parseNodePool, raw) ?? []).filter((p) => isScalewayNodeClassRef(p.spec.template.spec.nodeClassRef) && !p.metadata.deletionTimestamp);
     const zones = zonesOfNodeClasses(pools.map((pool) => nodeClasses.get(pool.spec.template.spec.nodeClassRef.name) ?? {}));
-    const offers = (await Promise.all(zones.map((z) => options.catalog.offers(z)))).flat();
+    const offers = (await withController('provisioner', () => Promise.all(zones.map((z) => options.catalog.offers(z))))).flat();
 
     const planPools: PlanNodePool[] = [];
     for (const pool of pools) {
@@ -221,9 +225,11 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
           },
         });
         created.push(planned.name);
+        nodeClaimsCreated.inc({ reason: 'provisioning', nodepool: planned.nodePool, min_values_relaxed: 'false' });
+        logger.info('created NodeClaim', { nodeClaim: planned.name, nodePool: planned.nodePool, commercialType: planned.offering.commercialType, zone: planned.offering.zone, pods: planned.pods.length });
         // Not awaited here: the next NodeClaim's POST does not wait for this one's workflow start.
         starts.push(Promise.resolve(options.onNodeClaimCreated?.({ name: made.metadata.name, uid: made.metadata.uid })).catch((err: unknown) => {
-          console.warn(`[watcher] provisioner: starting the workflow of NodeClaim ${planned.name} (the NodeClaim reconcile will retry): ${err instanceof Error ? err.message : String(err)}`);
+          logger.warn('starting the workflow of the NodeClaim failed (the NodeClaim reconcile will retry)', { nodeClaim: planned.name, nodePool: planned.nodePool, error: errorMessage(err) });
         }));
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;

@@ -1,0 +1,139 @@
+// scw-karpenter as its Deployments run it, for `npm start`: the worker and the
+// watcher are the real entry points (`scw-karpenter worker|watcher`, the
+// image's commands) in child processes, configured by environment variables
+// only, each authenticated as its own ServiceAccount with a TokenRequest token
+// bound to the chart's roles. The sandbox keeps the admin certificate for what
+// a cluster's operator does: the CRDs, the kubeadm-init objects, the RBAC, and
+// the simulated kubelet that turns running simulated servers into Nodes.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ControlPlane } from './control-plane.ts';
+import type { TemporalDevServer } from './temporal-dev-server.ts';
+import type { Simulator } from '../scaleway/simulator/index.ts';
+import { TEST_CREDENTIALS } from '../scaleway/simulator/testing.ts';
+import { createKubeRest, loadKubeConfig, type KubeRest } from '../kube/rest.ts';
+import { startKubeletSimulator, type KubeletSimulator } from './kubelet-simulator.ts';
+import { simulatorServers } from './simulated-servers.ts';
+import { installCrds } from './install-crds.ts';
+import { kubeadmInit } from './kubeadm-init.ts';
+import { installRbac, serviceAccountIdentity } from './service-accounts.ts';
+import { startProcess, waitUntilReady, type ManagedProcess } from './processes.ts';
+import { freePort } from './ports.ts';
+
+const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+const RELEASE_NAMESPACE = 'scw-karpenter';
+const READY_TIMEOUT_MS = 180_000;
+
+export type Component = 'worker' | 'watcher';
+
+export interface ComponentProcess {
+  component: Component;
+  process: ManagedProcess;
+  serviceAccount: string;
+  metricsUrl: string;
+  healthUrl: string;
+}
+
+export interface ProductProcessesOptions {
+  dir: string;
+  controlPlane: ControlPlane;
+  temporal: TemporalDevServer;
+  simulator: Simulator;
+  /** Variables both processes get on top of the sandbox's own (codec keys, GC_*, LOG_LEVEL...). */
+  env?: Record<string, string>;
+}
+
+export interface RunningProductProcesses {
+  /** The admin kube, for the sandbox's own reads and the examples. */
+  kube: KubeRest;
+  components: ComponentProcess[];
+  kubelet: KubeletSimulator;
+  stop(): Promise<void>;
+}
+
+/** The Deployments' environment, as the chart's templates set it (minus what a pod's ServiceAccount mount gives). */
+function componentEnv(options: ProductProcessesOptions, component: Component, kubeconfig: string, ports: { metrics: number; health: number }): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ...(process.env.SCW_KARPENTER_CACHE ? { SCW_KARPENTER_CACHE: process.env.SCW_KARPENTER_CACHE } : {}),
+    KUBECONFIG: kubeconfig,
+    POD_NAMESPACE: RELEASE_NAMESPACE,
+    POD_NAME: `scw-karpenter-${component}-sandbox`,
+    CLUSTER_NAME: 'sandbox',
+    TEMPORAL_ADDRESS: options.temporal.address,
+    TEMPORAL_NAMESPACE: options.temporal.namespace,
+    TEMPORAL_UI_URL: options.temporal.uiUrl,
+    SCW_API_URL: options.simulator.url,
+    SCW_ACCESS_KEY: TEST_CREDENTIALS.accessKey,
+    SCW_SECRET_KEY: TEST_CREDENTIALS.secretKey,
+    SCW_DEFAULT_PROJECT_ID: TEST_CREDENTIALS.projectId,
+    METRICS_PORT: String(ports.metrics),
+    HEALTH_PROBE_PORT: String(ports.health),
+    LOG_FORMAT: 'json',
+    ...options.env,
+  };
+}
+
+async function startComponent(options: ProductProcessesOptions, adminKube: KubeRest, component: Component): Promise<ComponentProcess> {
+  const serviceAccount = `scw-karpenter-${component}`;
+  const identity = await serviceAccountIdentity(adminKube, {
+    server: options.controlPlane.server,
+    caFile: options.controlPlane.pki.caCert,
+    name: serviceAccount,
+    namespace: RELEASE_NAMESPACE,
+    dir: join(options.dir, serviceAccount),
+  });
+  const ports = { metrics: await freePort(), health: await freePort() };
+  const env = componentEnv(options, component, identity.kubeconfig, ports);
+  const child = startProcess(component, process.execPath, ['--import', 'tsx', CLI, component], join(options.dir, `${component}.log`), env);
+  return {
+    component,
+    process: child,
+    serviceAccount: `${identity.namespace}/${identity.name}`,
+    metricsUrl: `http://127.0.0.1:${ports.metrics}/metrics`,
+    healthUrl: `http://127.0.0.1:${ports.health}`,
+  };
+}
+
+/** Resolves once the component answers /readyz with 200, failing with its log tail if it exits first. */
+export async function waitForReadyz(component: ComponentProcess, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+  await waitUntilReady(component.process, `the ${component.component}`, timeoutMs, async () => (await fetch(`${component.healthUrl}/readyz`)).ok);
+}
+
+export async function startProductProcesses(options: ProductProcessesOptions): Promise<RunningProductProcesses> {
+  mkdirSync(options.dir, { recursive: true });
+  const kube = createKubeRest(loadKubeConfig(options.controlPlane.kubeconfig));
+  await installCrds(kube);
+  await kubeadmInit(kube, { server: options.controlPlane.server, caFile: options.controlPlane.pki.caCert });
+  await installRbac(kube);
+  const components: ComponentProcess[] = [];
+  const stopComponents = async (): Promise<void> => {
+    // The watcher first, as a rollout would: it starts workflows the worker runs.
+    for (const c of [...components].reverse()) await c.process.stop();
+  };
+  try {
+    for (const component of ['worker', 'watcher'] as const) components.push(await startComponent(options, kube, component));
+    await Promise.all(components.map((c) => waitForReadyz(c)));
+  } catch (err) {
+    await stopComponents();
+    throw err;
+  }
+  const kubelet = startKubeletSimulator({
+    ...simulatorServers(options.simulator),
+    adminKube: kube,
+    server: options.controlPlane.server,
+    pollIntervalMs: 250,
+    devicePluginDelayMs: 1_000,
+  });
+  return {
+    kube,
+    components,
+    kubelet,
+    stop: async () => {
+      await kubelet.stop();
+      await stopComponents();
+    },
+  };
+}
