@@ -4,6 +4,10 @@
 // watcher replica, a restart or a resync starts nothing twice. A closed
 // provisioning run is never started again: the liveness backstop deletes its
 // NodeClaim once overdue. A failed termination run is started again, with an Event.
+import { log } from '../runtime/log.ts';
+
+const logger = log.child({ logger: 'watcher.nodeclaim-lifecycle' });
+const LABEL_NODEPOOL_NAME = 'karpenter.sh/nodepool';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { KubeRest } from '../kube/rest.ts';
 import { parseNodeClaim, isScalewayNodeClassRef, type NodeClaim } from '../kube/api/schemas.ts';
@@ -94,6 +98,7 @@ export async function reconcileNodeClaim(deps: LifecycleDeps, raw: unknown): Pro
     if (nodeClaim.metadata.annotations?.[ANNOTATION_WORKFLOW_ID] !== workflowId) {
       await patchNodeClaimMetadata(deps.kube, name, { annotations: { [ANNOTATION_WORKFLOW_ID]: workflowId } });
       await recordEvent(deps.kube, nodeClaimEventTarget(nodeClaim), 'Normal', 'Provisioning', `provisioning workflow ${workflowId}: ${workflowUiLink(deps.temporalUiUrl, deps.namespace, workflowId)}`);
+      logger.info('provisioning workflow started', { nodeClaim: name, nodePool: nodeClaim.metadata.labels?.[LABEL_NODEPOOL_NAME], workflowId });
     }
     if (running) return;
   }
@@ -136,6 +141,7 @@ async function ensureTermination(deps: LifecycleDeps, nodeClaim: NodeClaim): Pro
     await recordEvent(deps.kube, nodeClaimEventTarget(nodeClaim), 'Warning', 'TerminationRestarted', `termination workflow ${workflowId} ${previous}; started it again: ${link}`);
     return;
   }
+  logger.info(startedBefore ? 'termination workflow restarted' : 'termination workflow started', { nodeClaim: ref.name, nodePool: nodeClaim.metadata.labels?.[LABEL_NODEPOOL_NAME], workflowId, ...(previous !== undefined ? { previous } : {}) });
   if (!startedBefore) {
     await recordEvent(deps.kube, nodeClaimEventTarget(nodeClaim), 'Normal', 'Terminating', `termination workflow ${workflowId}: ${link}`);
     await patchNodeClaimMetadata(deps.kube, ref.name, { annotations: { [ANNOTATION_TERMINATION_WORKFLOW_ID]: workflowId } }).catch(() => undefined);
