@@ -10,13 +10,12 @@ import { Client, Connection } from '@temporalio/client';
 import { startControlPlane, type ControlPlane } from '../sandbox/control-plane.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../sandbox/temporal-dev-server.ts';
 import { startKubeletSimulator, type KubeletFaults, type KubeletSimulator } from '../sandbox/kubelet-simulator.ts';
-import { installCrds } from '../sandbox/install-crds.ts';
+import { prepareCluster } from '../sandbox/product.ts';
 import { simulatorServers } from '../sandbox/simulated-servers.ts';
-import { kubeadmInit } from '../sandbox/kubeadm-init.ts';
 import { startSimulator, type Simulator } from '../scaleway/simulator/index.ts';
 import { mulberry32, type ChaosFaultKind, type ChaosRates } from '../scaleway/simulator/faults.ts';
 import { TEST_CREDENTIALS } from '../scaleway/simulator/testing.ts';
-import { createKubeRest, isAlreadyExists, isNotFound, loadKubeConfig, type KubeRest } from '../kube/rest.ts';
+import { isAlreadyExists, isNotFound, type KubeRest } from '../kube/rest.ts';
 import { clusterPath } from '../kube/objects.ts';
 import { NODECLAIM_GVR, NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../kube/api/constants.ts';
 import { parseDuration } from '../kube/api/duration.ts';
@@ -138,9 +137,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
     stops.push(() => controlPlane.stop(), () => temporal.stop());
     const sim = await startSimulator({ profile: 'recorded', timeScale: options.timeScale, secretKey: TEST_CREDENTIALS.secretKey });
     stops.push(() => sim.close());
-    const kube = createKubeRest(loadKubeConfig(controlPlane.kubeconfig));
-    await installCrds(kube);
-    await kubeadmInit(kube, { server: controlPlane.server, caFile: controlPlane.pki.caCert });
+    const kube = await prepareCluster(controlPlane);
 
     const codecKeys = generateCodecKeys();
     const codec = new AesGcmPayloadCodec(codecKeys);

@@ -288,6 +288,16 @@ export const scalewayCredentials = (s: ScalewaySettings): { accessKey: string; s
 
 export type RuntimeConfig = Settings & { scaleway: ScalewaySettings; temporal: TemporalSettings };
 
+/** The entry points' start: the config, or the reason it is refused as an error line and exit 1 (a pod's CrashLoopBackOff says it). */
+export function loadConfigOrExit(component: 'watcher' | 'worker', report: (message: string, fields: { error: string }) => void): RuntimeConfig {
+  try {
+    return loadConfig();
+  } catch (err) {
+    report(`scw-karpenter ${component} cannot start`, { error: err instanceof Error ? err.message : String(err) });
+    process.exit(1);
+  }
+}
+
 /** Everything the watcher and the worker need; every problem of every part in one message. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const problems: string[] = [];

@@ -12,11 +12,9 @@ import type { ControlPlane } from './control-plane.ts';
 import type { TemporalDevServer } from './temporal-dev-server.ts';
 import type { Simulator } from '../scaleway/simulator/index.ts';
 import { TEST_CREDENTIALS } from '../scaleway/simulator/testing.ts';
-import { createKubeRest, loadKubeConfig, type KubeRest } from '../kube/rest.ts';
-import { startKubeletSimulator, type KubeletSimulator } from './kubelet-simulator.ts';
-import { simulatorServers } from './simulated-servers.ts';
-import { installCrds } from './install-crds.ts';
-import { kubeadmInit } from './kubeadm-init.ts';
+import type { KubeRest } from '../kube/rest.ts';
+import type { KubeletSimulator } from './kubelet-simulator.ts';
+import { prepareCluster, startSandboxKubelet } from './product.ts';
 import { installRbac, serviceAccountIdentity } from './service-accounts.ts';
 import { startProcess, waitUntilReady, type ManagedProcess } from './processes.ts';
 import { freePort } from './ports.ts';
@@ -104,9 +102,7 @@ export async function waitForReadyz(component: ComponentProcess, timeoutMs = REA
 
 export async function startProductProcesses(options: ProductProcessesOptions): Promise<RunningProductProcesses> {
   mkdirSync(options.dir, { recursive: true });
-  const kube = createKubeRest(loadKubeConfig(options.controlPlane.kubeconfig));
-  await installCrds(kube);
-  await kubeadmInit(kube, { server: options.controlPlane.server, caFile: options.controlPlane.pki.caCert });
+  const kube = await prepareCluster(options.controlPlane);
   await installRbac(kube);
   const components: ComponentProcess[] = [];
   const stopComponents = async (): Promise<void> => {
@@ -120,13 +116,7 @@ export async function startProductProcesses(options: ProductProcessesOptions): P
     await stopComponents();
     throw err;
   }
-  const kubelet = startKubeletSimulator({
-    ...simulatorServers(options.simulator),
-    adminKube: kube,
-    server: options.controlPlane.server,
-    pollIntervalMs: 250,
-    devicePluginDelayMs: 1_000,
-  });
+  const kubelet = startSandboxKubelet(kube, options);
   return {
     kube,
     components,

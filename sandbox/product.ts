@@ -52,10 +52,31 @@ export interface RunningProduct {
   stop(): Promise<void>;
 }
 
-export async function startProduct(options: ProductOptions): Promise<RunningProduct> {
-  const kube = createKubeRest(loadKubeConfig(options.controlPlane.kubeconfig));
+/** What a cluster's operator sets up before installing scw-karpenter: the CRDs and the kubeadm-init objects. The admin kube. */
+export async function prepareCluster(controlPlane: ControlPlane): Promise<KubeRest> {
+  const kube = createKubeRest(loadKubeConfig(controlPlane.kubeconfig));
   await installCrds(kube);
-  await kubeadmInit(kube, { server: options.controlPlane.server, caFile: options.controlPlane.pki.caCert });
+  await kubeadmInit(kube, { server: controlPlane.server, caFile: controlPlane.pki.caCert });
+  return kube;
+}
+
+/** The simulated kubelet of the sandbox: running simulated servers join as Nodes, on the admin kube. */
+export function startSandboxKubelet(
+  adminKube: KubeRest,
+  options: Pick<ProductOptions, 'controlPlane' | 'simulator' | 'devicePluginDelayMs' | 'refuseToJoin'>,
+): KubeletSimulator {
+  return startKubeletSimulator({
+    ...simulatorServers(options.simulator),
+    adminKube,
+    server: options.controlPlane.server,
+    pollIntervalMs: 250,
+    devicePluginDelayMs: options.devicePluginDelayMs ?? 1_000,
+    ...(options.refuseToJoin ? { refuseToJoin: options.refuseToJoin } : {}),
+  });
+}
+
+export async function startProduct(options: ProductOptions): Promise<RunningProduct> {
+  const kube = await prepareCluster(options.controlPlane);
   const cloud = createScalewayCloud({ ...TEST_CREDENTIALS, apiUrl: options.simulator.url });
   const payloadCodec = options.payloadCodec ?? new AesGcmPayloadCodec(generateCodecKeys());
   const workerOptions = {
@@ -93,15 +114,7 @@ export async function startProduct(options: ProductOptions): Promise<RunningProd
     return candidate;
   };
   let election = options.withoutWatcher ? undefined : await elect();
-  const sim = options.simulator;
-  const kubelet = startKubeletSimulator({
-    ...simulatorServers(sim),
-    adminKube: kube,
-    server: options.controlPlane.server,
-    pollIntervalMs: 250,
-    devicePluginDelayMs: options.devicePluginDelayMs ?? 1_000,
-    ...(options.refuseToJoin ? { refuseToJoin: options.refuseToJoin } : {}),
-  });
+  const kubelet = startSandboxKubelet(kube, options);
   return {
     kube,
     cloud,

@@ -7,7 +7,7 @@ import { payloadCodecFromSettings } from '../runtime/codec-key.ts';
 import { temporalDataConverter } from '../runtime/payload-codec.ts';
 import { createScalewayCloud } from '../scaleway/cloud.ts';
 import { createKubeRest, loadKubeConfig } from '../kube/rest.ts';
-import { describeConfig, leaderElectionDurations, loadConfig, observabilityPorts, scalewayCredentials, watcherTunables, type RuntimeConfig } from '../runtime/config.ts';
+import { describeConfig, leaderElectionDurations, loadConfigOrExit, observabilityPorts, scalewayCredentials, watcherTunables } from '../runtime/config.ts';
 import { connectClient } from '../runtime/temporal-connection.ts';
 import { configureLogging, errorMessage, log } from '../runtime/log.ts';
 import { startObservabilityServer } from '../runtime/observability-server.ts';
@@ -20,16 +20,7 @@ const SHUTDOWN_TIMEOUT_MS = 25_000;
 
 const logger = log.child({ logger: 'watcher' });
 
-function configOrExit(): RuntimeConfig {
-  try {
-    return loadConfig();
-  } catch (err) {
-    logger.error('scw-karpenter watcher cannot start', { error: errorMessage(err) });
-    process.exit(1);
-  }
-}
-
-const config = configOrExit();
+const config = loadConfigOrExit('watcher', (message, fields) => logger.error(message, fields));
 configureLogging({ level: config.LOG_LEVEL, format: config.LOG_FORMAT });
 logger.info('scw-karpenter watcher starting', { version: packageVersion(), config: describeConfig(config) });
 

@@ -3,7 +3,7 @@
 // ours), /metrics and probes, then the worker until SIGTERM.
 import { createScalewayCloud } from '../scaleway/cloud.ts';
 import { createKubeRest, loadKubeConfig } from '../kube/rest.ts';
-import { describeConfig, garbageCollectionSettings, loadConfig, observabilityPorts, scalewayCredentials, workerTunables, type RuntimeConfig } from '../runtime/config.ts';
+import { describeConfig, garbageCollectionSettings, loadConfigOrExit, observabilityPorts, scalewayCredentials, workerTunables } from '../runtime/config.ts';
 import { payloadCodecFromSettings } from '../runtime/codec-key.ts';
 import { configureLogging, errorMessage, log } from '../runtime/log.ts';
 import { installTemporalRuntime } from '../runtime/temporal-runtime.ts';
@@ -17,16 +17,7 @@ const TEMPORAL_PROBE_TIMEOUT_MS = 3_000;
 
 const logger = log.child({ logger: 'worker' });
 
-function configOrExit(): RuntimeConfig {
-  try {
-    return loadConfig();
-  } catch (err) {
-    logger.error('scw-karpenter worker cannot start', { error: errorMessage(err) });
-    process.exit(1);
-  }
-}
-
-const config = configOrExit();
+const config = loadConfigOrExit('worker', (message, fields) => logger.error(message, fields));
 configureLogging({ level: config.LOG_LEVEL, format: config.LOG_FORMAT });
 logger.info('scw-karpenter worker starting', { version: packageVersion(), config: describeConfig(config) });
 
