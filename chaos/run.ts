@@ -155,6 +155,9 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
       CLUSTER_NAME,
       GC_INTERVAL: options.gcInterval,
       GC_GRACE_PERIOD: options.gcGracePeriod,
+      // Each process (and each restart of it) on free ports: here they share one host, pods would not.
+      METRICS_PORT: '0',
+      HEALTH_PROBE_PORT: '0',
     };
     const products: Record<'worker' | 'watcher', ProductProcess> = {
       worker: productProcess('worker', env, join(options.dir, 'worker.log'), log),

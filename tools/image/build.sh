@@ -37,8 +37,10 @@ die() { say "$*"; exit 1; }
 started=$SECONDS
 
 [[ -x $node ]] || die "node_modules/.bin/node is missing: run npm ci first"
+# The Debian tooling (umoci and the rest), installed by the project's own script when missing.
+bash "$(dirname "${BASH_SOURCE[0]}")/../install-container-tools.sh"
 for tool in umoci tar gzip dpkg-deb sha256sum; do
-  command -v "$tool" >/dev/null || die "$tool is missing: run tools/install-container-tools.sh"
+  command -v "$tool" >/dev/null || die "$tool is missing after tools/install-container-tools.sh"
 done
 
 # The product: what the watcher, the worker and the CLI run. Never the sandbox, tests, benches, chaos or the simulator.
