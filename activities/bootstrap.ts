@@ -18,11 +18,14 @@ import {
   newBootstrapToken,
   renderBootstrap,
   type BootstrapInput,
+  type KubeletConfig,
   type NodeRegistration,
   type Taint,
 } from '../bootstrap/index.ts';
 import { NODECLAIM_UID_LABEL } from '../bootstrap/kubeadm-token.ts';
 import { instanceLabels } from '../scaleway/instance-types.ts';
+import { nodeAllocation } from '../scaleway/kubelet-reservations.ts';
+import { rootVolumeOf } from '../kube/api/nodeclass-defaults.ts';
 import type { ServerTypeOffer } from '../scaleway/cloud.ts';
 
 const TOKEN_SECRETS = '/api/v1/namespaces/kube-system/secrets';
@@ -75,9 +78,9 @@ export function nodeLabels(nodeClaim: NodeClaim, offer: ServerTypeOffer | undefi
   return { ...(offer ? instanceLabels(offer) : {}), ...(nodeClaim.metadata.labels ?? {}) };
 }
 
-async function bootstrapInput(deps: ActivityDeps, nodeClaim: NodeClaim, nodeClass: ScalewayNodeClass, node: NodeRegistration): Promise<BootstrapInput> {
+async function bootstrapInput(deps: ActivityDeps, nodeClaim: NodeClaim, nodeClass: ScalewayNodeClass, node: NodeRegistration, kubelet: KubeletConfig): Promise<BootstrapInput> {
   const b = nodeClass.spec.bootstrap;
-  const userData = nodeClass.spec.userData ? { userData: nodeClass.spec.userData } : {};
+  const common = { kubelet, ...(nodeClass.spec.userData ? { userData: nodeClass.spec.userData } : {}) };
   switch (b.mode) {
     case 'kubeadm': {
       const clusterInfo = b.kubeadm?.apiServerEndpoint && b.kubeadm.caCertHashes?.length
@@ -88,7 +91,7 @@ async function bootstrapInput(deps: ActivityDeps, nodeClaim: NodeClaim, nodeClas
       return {
         mode: 'kubeadm',
         node,
-        ...userData,
+        ...common,
         kubeadm: {
           apiServerEndpoint: b.kubeadm?.apiServerEndpoint ?? clusterInfo?.apiServerEndpoint ?? '',
           token,
@@ -98,12 +101,12 @@ async function bootstrapInput(deps: ActivityDeps, nodeClaim: NodeClaim, nodeClas
     }
     case 'k3s': {
       if (!b.k3s) throw invalidInput('BootstrapNotReady', 'bootstrap.k3s is missing');
-      return { mode: 'k3s', node, ...userData, k3s: { url: b.k3s.serverURL, token: await secretValue(deps.kube, b.k3s.tokenSecretRef) } };
+      return { mode: 'k3s', node, ...common, k3s: { url: b.k3s.serverURL, token: await secretValue(deps.kube, b.k3s.tokenSecretRef) } };
     }
     case 'custom': {
       const template = b.custom?.template ?? (b.custom?.templateSecretRef ? await secretValue(deps.kube, b.custom.templateSecretRef) : undefined);
       if (!template) throw invalidInput('BootstrapNotReady', 'bootstrap.custom needs a template');
-      return { mode: 'custom', node, ...userData, custom: { template } };
+      return { mode: 'custom', node, ...common, custom: { template } };
     }
     case 'kosmos':
       // Needs Scaleway's external-node auth call per server; it lands with the Kosmos issue.
@@ -121,6 +124,10 @@ export function configureBootstrapActivity(deps: ActivityDeps) {
     const lookup = await lookUpNodeClass(deps, input.nodeClassName);
     if (!lookup.ok) throw invalidInput(lookup.reason, lookup.message);
     const offer = (await deps.catalog.offers(zone)).find((o) => o.commercialType === commercialType);
+    // The reservations depend on the type's cores and the NodeClass: without the type, no kubelet configuration to give.
+    if (!offer) throw invalidInput('UnknownServerType', `${commercialType} is not in the ${zone} catalog`);
+    // The same numbers the planner counted and markLaunched writes as the NodeClaim's allocatable.
+    const { kubelet } = nodeAllocation(offer, rootVolumeOf(lookup.nodeClass).sizeBytes, lookup.nodeClass.spec.kubelet);
     const node: NodeRegistration = {
       nodeName: nodeClaim.metadata.name,
       zone,
@@ -131,7 +138,7 @@ export function configureBootstrapActivity(deps: ActivityDeps) {
     };
     let rendered;
     try {
-      rendered = renderBootstrap(await bootstrapInput(deps, nodeClaim, lookup.nodeClass, node));
+      rendered = renderBootstrap(await bootstrapInput(deps, nodeClaim, lookup.nodeClass, node, kubelet));
     } catch (err) {
       if (err instanceof BootstrapError) throw invalidInput('BootstrapNotReady', `rendering cloud-init for ${nodeClaim.metadata.name}: ${err.message}`);
       throw err;

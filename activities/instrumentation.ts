@@ -1,10 +1,11 @@
 // Every activity the worker runs, measured and labeled in one place: its
 // duration as a provisioning step (scw_karpenter_provisioning_step_duration_seconds),
-// the Scaleway calls it makes under its name (the `controller` label of
-// karpenter_cloudprovider_*), and its log lines with the NodeClaim, server and
-// zone it is about (the SDK adds workflowId and activityType itself).
+// the Scaleway calls it makes under the controller its workflow stands for (the
+// `controller` label of karpenter_cloudprovider_*), and its log lines with the
+// NodeClaim, server and zone it is about (the SDK adds workflowId and activityType itself).
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { provisioningStepDuration, snakeCase, withController } from '../runtime/metrics.ts';
+import { CONTROLLER, provisioningStepDuration, snakeCase, withController, type ControllerName } from '../runtime/metrics.ts';
+import { WORKFLOW } from '../workflows/contract.ts';
 
 type LogFields = Record<string, string>;
 
@@ -28,6 +29,18 @@ export function logFieldsOfInput(args: readonly unknown[]): LogFields {
   return fields;
 }
 
+/** Each workflow does the work of one of Karpenter's controllers: launch and registration, termination, garbage collection. */
+const CONTROLLER_OF_WORKFLOW: Record<string, ControllerName> = {
+  [WORKFLOW.provisionNodeClaim]: CONTROLLER.nodeClaimLifecycle,
+  [WORKFLOW.terminateNodeClaim]: CONTROLLER.nodeClaimTermination,
+  [WORKFLOW.garbageCollect]: CONTROLLER.nodeClaimGarbageCollection,
+};
+
+/** The `controller` label of an activity's cloud calls: its workflow's controller; an unknown workflow's own name, never empty. */
+export function controllerOfActivity(workflowType: string | undefined): string {
+  return (workflowType && CONTROLLER_OF_WORKFLOW[workflowType]) || snakeCase(workflowType || 'unknown');
+}
+
 /** How a step ended: `unavailable` is an answer that the offering has no capacity (createServer's `ok: false`). */
 function outcomeOf(result: unknown): string {
   return record(result)?.['ok'] === false ? 'unavailable' : 'success';
@@ -42,7 +55,7 @@ export const instrumentActivities: ActivityInterceptorsFactory = (ctx) => {
         const activityType = ctx.info.activityType;
         const end = provisioningStepDuration.startTimer({ step: snakeCase(activityType) });
         try {
-          const result = await withController(activityType, () => next(input));
+          const result = await withController(controllerOfActivity(ctx.info.workflowType), () => next(input));
           end({ outcome: outcomeOf(result) });
           return result;
         } catch (err) {

@@ -38,7 +38,8 @@ import { findCondition, setLifecycleCondition, type Condition } from '../kube/ap
 import { provisioningStepDuration, rollbacks } from '../runtime/metrics.ts';
 import { providerIdFor } from '../kube/api/provider-id.ts';
 import { isNodeReady, type Node } from '../kube/api/core.ts';
-import { GPU_RESOURCE, instanceAllocatable, instanceCapacity, instanceLabels, toResourceList } from '../scaleway/instance-types.ts';
+import { GPU_RESOURCE, instanceLabels, toResourceList } from '../scaleway/instance-types.ts';
+import { nodeAllocation } from '../scaleway/kubelet-reservations.ts';
 import { parseQuantity } from '../kube/quantity.ts';
 
 /** The seconds since a condition turned True (the wait between two lifecycle steps), if it did. */
@@ -61,7 +62,8 @@ export function markLaunchedActivity(deps: ActivityDeps) {
     if (!offer) throw invalidInput('UnknownServerType', `${server.commercialType} is not in the ${server.zone} catalog`);
     const lookup = await lookUpNodeClass(deps, nodeClaim.spec.nodeClassRef.name);
     const rootBytes = lookup.ok ? rootVolumeOf(lookup.nodeClass).sizeBytes : 0;
-    const maxPods = lookup.ok ? lookup.nodeClass.spec.kubelet?.maxPods : undefined;
+    const kubelet = lookup.ok ? lookup.nodeClass.spec.kubelet : undefined;
+    const resources = nodeAllocation(offer, rootBytes, kubelet);
     const providerID = providerIdFor(server.zone, server.serverId);
     // Labels first (Karpenter puts the instance's labels on the NodeClaim), then status.
     await patchNodeClaimMetadata(deps.kube, ref.name, { labels: instanceLabels(offer) });
@@ -70,8 +72,9 @@ export function markLaunchedActivity(deps: ActivityDeps) {
     await updateNodeClaimStatus(deps.kube, fresh, (status) => ({
       providerID,
       imageID: undefined,
-      capacity: toResourceList(instanceCapacity(offer, rootBytes, maxPods)),
-      allocatable: toResourceList(instanceAllocatable(offer, rootBytes, maxPods)),
+      // The same arithmetic as the kubelet configuration configureBootstrap rendered: the Node reports these.
+      capacity: toResourceList(resources.capacity),
+      allocatable: toResourceList(resources.allocatable),
       conditions: setLifecycleCondition(status.conditions, {
         type: CONDITION.Launched,
         status: 'True',

@@ -62,7 +62,7 @@ export function chooseOfferingsActivity(deps: ActivityDeps) {
       requirements,
       requests: requestedAmounts(nodeClaim.spec.resources.requests),
       rootVolumeBytes: rootVolumeOf(lookup.nodeClass).sizeBytes,
-      ...(lookup.nodeClass.spec.kubelet?.maxPods ? { maxPods: lookup.nodeClass.spec.kubelet.maxPods } : {}),
+      kubelet: lookup.nodeClass.spec.kubelet,
       unavailable: (zone, type) => deps.unavailable.unavailable(zone, type),
     });
     if (ranked.offerings.length === 0) {

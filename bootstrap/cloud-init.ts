@@ -1,8 +1,9 @@
 // Renders a server's cloud-init for the four join modes, and reads one back.
 // Pure functions: the caller (an activity, since inputs hold join secrets)
 // sets the result as the server's `cloud-init` user data.
-import { CLOUD_CONFIG_HEADER, fileContent, fromYaml, isMap, mergeCloudConfig, parseCloudConfig, renderCloudConfigText, writeFile, type CloudConfig } from './cloud-config.ts';
+import { CLOUD_CONFIG_HEADER, fileContent, fromYaml, isMap, mergeCloudConfig, parseCloudConfig, renderCloudConfigText, writeFile, writeFilesOf, type CloudConfig } from './cloud-config.ts';
 import { BootstrapError } from './errors.ts';
+import { readKubeletConfiguration, readKubeletFlags, validateKubeletConfig } from './kubelet-config.ts';
 import { customPart } from './modes/custom.ts';
 import { k3sPart } from './modes/k3s.ts';
 import { kosmosPart } from './modes/kosmos.ts';
@@ -30,9 +31,10 @@ function modePart(input: BootstrapInput, ctx: ModeContext): ModePart {
 function render(input: BootstrapInput): RenderedBootstrap {
   const { node } = input;
   validateNodeRegistration(node);
+  validateKubeletConfig(input.kubelet);
   const providerID = providerIdFor(node.zone, node.serverId);
   const labels = splitNodeLabels(node.labels);
-  const ctx: ModeContext = { node, providerID, kubeletLabels: labels.kubelet, restrictedLabels: labels.deferred, registerTaints: registrationTaints(node) };
+  const ctx: ModeContext = { node, providerID, kubeletLabels: labels.kubelet, restrictedLabels: labels.deferred, registerTaints: registrationTaints(node), kubelet: input.kubelet };
   const part = modePart(input, ctx);
 
   const hint = nodeHint(input.mode, node.nodeName, providerID, part.kubeletLabels, part.registerTaints, part.registeredBy);
@@ -110,8 +112,18 @@ function parseLabelList(value: string): Record<string, string> {
   return out;
 }
 
+/** The kubeletconfiguration patches in kubeadm's patches directory, applied in file-name order as kubeadm does. */
+function readKubeadmKubeletPatches(doc: CloudConfig, directory: unknown): ParsedBootstrap['kubelet'] {
+  if (typeof directory !== 'string' || directory === '') return {};
+  const prefix = `${directory.replace(/\/+$/, '')}/kubeletconfiguration`;
+  const paths = [...new Set(writeFilesOf(doc).map((f) => f.path).filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('/')))].sort();
+  let out: ParsedBootstrap['kubelet'] = {};
+  for (const path of paths) out = { ...out, ...readKubeletConfiguration(fromYaml(fileContent(doc, path) ?? '', `kubeadm patch ${path}`)) };
+  return out;
+}
+
 /** The node identity and credentials kubeadm would use, read from the JoinConfiguration file. */
-function readKubeadm(doc: CloudConfig): Pick<ParsedBootstrap, 'nodeName' | 'providerID' | 'labels' | 'taints' | 'kubeadm'> {
+function readKubeadm(doc: CloudConfig): Pick<ParsedBootstrap, 'nodeName' | 'providerID' | 'labels' | 'taints' | 'kubeadm' | 'kubelet'> {
   const where = `JoinConfiguration ${PATHS.kubeadmJoinConfig}`;
   const join = fromYaml(required(doc, PATHS.kubeadmJoinConfig, 'kubeadm'), where);
   const discovery = isMap(join) && isMap(join.discovery) ? join.discovery.bootstrapToken : undefined;
@@ -136,6 +148,7 @@ function readKubeadm(doc: CloudConfig): Pick<ParsedBootstrap, 'nodeName' | 'prov
     providerID,
     labels: parseLabelList(arg('node-labels') ?? ''),
     taints,
+    kubelet: readKubeadmKubeletPatches(doc, isMap(join) && isMap(join.patches) ? join.patches.directory : undefined),
     kubeadm: {
       apiServerEndpoint: stringField(discovery, 'apiServerEndpoint', where),
       token: stringField(discovery, 'token', where),
@@ -148,6 +161,7 @@ function readKubeadm(doc: CloudConfig): Pick<ParsedBootstrap, 'nodeName' | 'prov
  * Reads a rendered cloud-init back: the node hint, and the join credentials of the mode from the
  * files the node would use (kubeadm's JoinConfiguration, k3s's env file, the Kosmos registration
  * cache). In kubeadm mode the identity comes from the JoinConfiguration itself, as kubeadm reads it.
+ * The kubelet settings come from where each mode hands them to the kubelet (see ParsedBootstrap.kubelet).
  */
 export function parseRenderedBootstrap(cloudInit: string): ParsedBootstrap {
   const firstLine = cloudInit.split('\n', 1)[0]?.trimEnd();
@@ -163,7 +177,7 @@ export function parseRenderedBootstrap(cloudInit: string): ParsedBootstrap {
   const checked = nodeHintSchema.safeParse(hintJson);
   if (!checked.success) throw new BootstrapError(`node hint ${PATHS.nodeHint} is malformed: ${checked.error.message}`);
   const hint = checked.data;
-  const base: ParsedBootstrap = { mode: hint.mode, nodeName: hint.nodeName, providerID: hint.providerID, labels: hint.labels, taints: hint.taints };
+  const base: ParsedBootstrap = { mode: hint.mode, nodeName: hint.nodeName, providerID: hint.providerID, labels: hint.labels, taints: hint.taints, kubelet: {} };
 
   switch (hint.mode) {
     case 'kubeadm':
@@ -171,7 +185,7 @@ export function parseRenderedBootstrap(cloudInit: string): ParsedBootstrap {
     case 'k3s': {
       const env = parseEnvFile(required(doc, PATHS.k3sEnv, 'k3s'));
       if (!env.K3S_URL || !env.K3S_TOKEN) throw new BootstrapError(`k3s env file ${PATHS.k3sEnv} lacks K3S_URL or K3S_TOKEN`);
-      return { ...base, k3s: { url: env.K3S_URL, token: env.K3S_TOKEN } };
+      return { ...base, k3s: { url: env.K3S_URL, token: env.K3S_TOKEN }, kubelet: readKubeletFlags(required(doc, PATHS.k3sJoinScript, 'k3s')) };
     }
     case 'kosmos': {
       const where = `Kosmos registration cache ${PATHS.kosmosUserData}`;
@@ -181,9 +195,11 @@ export function parseRenderedBootstrap(cloudInit: string): ParsedBootstrap {
       return {
         ...base,
         kosmos: { poolId: env.POOL_ID, poolRegion: env.POOL_REGION, metadataUrl: stringField(reg, 'metadata_url', where), nodeSecretKey: stringField(reg, 'node_secret_key', where) },
+        kubelet: readKubeletConfiguration(fromYaml(fileContent(doc, PATHS.kubeletDropIn) ?? '{}', `kubelet drop-in ${PATHS.kubeletDropIn}`)),
       };
     }
     case 'custom':
-      return base;
+      // The user's template decides where the kubelet flags go: read them wherever they are.
+      return { ...base, kubelet: readKubeletFlags(cloudInit) };
   }
 }

@@ -10,6 +10,12 @@ export const PATHS = {
   nodeHint: '/etc/scw-karpenter/node.json',
   /** kubeadm: the JoinConfiguration, with the bootstrap token (0600). */
   kubeadmJoinConfig: '/etc/scw-karpenter/kubeadm-join.yaml',
+  /** kubeadm: the JoinConfiguration's patches directory; kubeadm applies its kubeletconfiguration patch to the kubelet's config. */
+  kubeadmPatchesDir: '/etc/scw-karpenter/kubeadm-patches',
+  /** kubeadm: the node's own KubeletConfiguration fields (maxPods, reservations), as a JSON merge patch (0644). */
+  kubeadmKubeletPatch: '/etc/scw-karpenter/kubeadm-patches/kubeletconfiguration+merge.yaml',
+  /** Kosmos: the same fields as a kubelet --config-dir drop-in (0644). */
+  kubeletDropIn: '/etc/kubernetes/kubelet.conf.d/50-scw-karpenter.conf',
   /** k3s: K3S_URL, K3S_TOKEN and install options for the install script (0600). */
   k3sEnv: '/etc/scw-karpenter/k3s-agent.env',
   /** k3s: the script that installs and starts the agent (0700). */

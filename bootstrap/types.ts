@@ -88,8 +88,25 @@ export interface CustomJoin {
   caCertHashes?: string[];
 }
 
+/**
+ * What the node's kubelet keeps for itself, as KubeletConfiguration fields take them
+ * (`kubeReserved: {cpu: 90m, memory: 1465Mi}`, `evictionHard: {memory.available: 100Mi}`).
+ * The controller computes it (scaleway/kubelet-reservations.ts) from the instance type and the
+ * NodeClass's `kubelet` settings; it is the same arithmetic the planner's allocatable comes from.
+ */
+export interface KubeletConfig {
+  maxPods: number;
+  kubeReserved: Record<string, string>;
+  /** Empty when the NodeClass reserves nothing for the system. */
+  systemReserved: Record<string, string>;
+  /** Every hard eviction signal the kubelet uses, defaults included. */
+  evictionHard: Record<string, string>;
+}
+
 interface BootstrapCommon {
   node: NodeRegistration;
+  /** Rendered into the kubelet configuration of every mode. */
+  kubelet: KubeletConfig;
   /** The NodeClass's extra `userData`: a `#cloud-config` YAML map merged into ours. */
   userData?: string;
 }
@@ -151,4 +168,10 @@ export interface ParsedBootstrap {
   kubeadm?: { apiServerEndpoint: string; token: string; caCertHashes: string[] };
   k3s?: { url: string; token: string };
   kosmos?: { poolId: string; poolRegion: string; metadataUrl: string; nodeSecretKey: string };
+  /**
+   * The kubelet settings the node would run with, read from where its mode puts them (kubeadm's
+   * KubeletConfiguration patch, k3s's --kubelet-arg flags, the custom template's kubelet flags, the
+   * Kosmos drop-in). Fields the rendered text does not set are absent: the kubelet's defaults apply.
+   */
+  kubelet: Partial<KubeletConfig>;
 }

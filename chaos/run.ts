@@ -11,6 +11,7 @@ import { startControlPlane, type ControlPlane } from '../sandbox/control-plane.t
 import { startTemporalDevServer, type TemporalDevServer } from '../sandbox/temporal-dev-server.ts';
 import { startKubeletSimulator, type KubeletFaults, type KubeletSimulator } from '../sandbox/kubelet-simulator.ts';
 import { prepareCluster } from '../sandbox/product.ts';
+import { installRbac, RELEASE_NAMESPACE, serviceAccountIdentity, type ServiceAccountIdentity } from '../sandbox/service-accounts.ts';
 import { simulatorServers } from '../sandbox/simulated-servers.ts';
 import { startSimulator, type Simulator } from '../scaleway/simulator/index.ts';
 import { mulberry32, type ChaosFaultKind, type ChaosRates } from '../scaleway/simulator/faults.ts';
@@ -138,6 +139,17 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
     const sim = await startSimulator({ profile: 'recorded', timeScale: options.timeScale, secretKey: TEST_CREDENTIALS.secretKey });
     stops.push(() => sim.close());
     const kube = await prepareCluster(controlPlane);
+    // The processes authenticate as their ServiceAccounts, bound to the chart's roles, as their Deployments do.
+    await installRbac(kube);
+    const identities: Record<'worker' | 'watcher', ServiceAccountIdentity> = {
+      worker: await serviceAccountIdentity(kube, { server: controlPlane.server, caFile: controlPlane.pki.caCert, name: 'scw-karpenter-worker', dir: join(options.dir, 'identities', 'worker') }),
+      watcher: await serviceAccountIdentity(kube, { server: controlPlane.server, caFile: controlPlane.pki.caCert, name: 'scw-karpenter-watcher', dir: join(options.dir, 'identities', 'watcher') }),
+    };
+    const asServiceAccount = (component: 'worker' | 'watcher'): NodeJS.ProcessEnv => ({
+      KUBECONFIG: identities[component].kubeconfig,
+      POD_NAMESPACE: RELEASE_NAMESPACE,
+      POD_NAME: `scw-karpenter-${component}-chaos`,
+    });
 
     const codecKeys = generateCodecKeys();
     const codec = new AesGcmPayloadCodec(codecKeys);
@@ -151,7 +163,6 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
       SCW_SECRET_KEY: TEST_CREDENTIALS.secretKey,
       SCW_DEFAULT_PROJECT_ID: TEST_CREDENTIALS.projectId,
       SCW_API_URL: sim.url,
-      KUBECONFIG: controlPlane.kubeconfig,
       CLUSTER_NAME,
       GC_INTERVAL: options.gcInterval,
       GC_GRACE_PERIOD: options.gcGracePeriod,
@@ -160,8 +171,8 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
       HEALTH_PROBE_PORT: '0',
     };
     const products: Record<'worker' | 'watcher', ProductProcess> = {
-      worker: productProcess('worker', env, join(options.dir, 'worker.log'), log),
-      watcher: productProcess('watcher', env, join(options.dir, 'watcher.log'), log),
+      worker: productProcess('worker', { ...env, ...asServiceAccount('worker') }, join(options.dir, 'worker.log'), log),
+      watcher: productProcess('watcher', { ...env, ...asServiceAccount('watcher') }, join(options.dir, 'watcher.log'), log),
     };
     for (const p of Object.values(products)) {
       p.start();
@@ -171,7 +182,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
     // The NodeClass and the NodePool once a watcher leads, as a user applies them to a running
     // controller; the plan starts when the NodeClass is Ready.
     await waitFor('a watcher holding the leader Lease', async () => {
-      const lease = await kube.getOrUndefined<{ spec?: { holderIdentity?: string } }>('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/scw-karpenter-watcher');
+      const lease = await kube.getOrUndefined<{ spec?: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${RELEASE_NAMESPACE}/leases/scw-karpenter-watcher`);
       return Boolean(lease?.spec?.holderIdentity);
     }, 120_000);
     await kube.post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClass(options.timeouts));
@@ -349,6 +360,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
       scalewaySecretKey: TEST_CREDENTIALS.secretKey,
       codecKey: codecKeys.current.key.toString('base64'),
       keyFiles: { 'kubeconfig client key': adminKeyFile(controlPlane), 'cluster CA key': controlPlane.pki.caKey },
+      tokens: Object.fromEntries(Object.values(identities).map((i) => [`${i.name} ServiceAccount token`, i.token])),
     });
     const scan = await scanRun({ secrets, client, codec, logDir: options.dir, eventsText });
     const pods = await kube.get<{ items: { metadata: { name: string }; status?: { phase?: string } }[] }>(`/api/v1/namespaces/default/pods?labelSelector=${encodeURIComponent(POD_SELECTOR)}`);

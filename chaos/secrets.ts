@@ -27,12 +27,13 @@ export function tokenSecretPart(token: string): string {
   return dot >= 0 ? token.slice(dot + 1) : token;
 }
 
-export function runSecrets(opts: { joinSecrets: Iterable<string>; scalewaySecretKey: string; codecKey: string; keyFiles: Record<string, string> }): SecretSet {
+export function runSecrets(opts: { joinSecrets: Iterable<string>; scalewaySecretKey: string; codecKey: string; keyFiles: Record<string, string>; tokens?: Record<string, string> }): SecretSet {
   const values = new Map<string, string>();
   let n = 0;
   for (const token of opts.joinSecrets) values.set(`join token #${++n}`, tokenSecretPart(token));
   values.set('Scaleway secret key', opts.scalewaySecretKey);
   values.set('payload codec key', opts.codecKey);
+  for (const [label, token] of Object.entries(opts.tokens ?? {})) values.set(label, token);
   for (const [label, file] of Object.entries(opts.keyFiles)) {
     pemKeyMaterial(readFileSync(file, 'utf8')).forEach((part, i) => values.set(`${label} (part ${i + 1})`, part));
   }

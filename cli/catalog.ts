@@ -1,18 +1,19 @@
-// `scw-karpenter catalog [--zone Z ...] [--all] [--json]`: the GPU offerings of
+// `scw-karpenter catalog [--zone Z ...] [--all] [--output table|json]`: the GPU offerings of
 // each zone as the provisioner sees them (scaleway/cloud.ts listServerTypes:
 // the catalog with live prices and the availability endpoint's stock), cheapest
-// first. Zones are read one after the other, each announced on stderr.
-import { parseArgs } from 'node:util';
+// first. Zones are read one after the other, each announced on stderr (a
+// terminal's, or with --progress).
 import { createScalewayCloud, type ServerTypeOffer } from '../scaleway/cloud.ts';
 import { SCALEWAY_ZONES } from '../scaleway/instance-types.ts';
 import { loadScalewaySettings, scalewayCredentials } from '../runtime/config.ts';
-import { CliError, EXIT, json, progress, table, usageError } from './output.ts';
+import { CliError, COMMON_OPTIONS, configOrUsageError, errorText, EXIT, json, outputFormat, parseCommandArgs, progressReporter, table, usageError, warn } from './output.ts';
 
-export const CATALOG_USAGE = `usage: scw-karpenter catalog [--zone ZONE ...] [--all] [--json]
+export const CATALOG_USAGE = `usage: scw-karpenter catalog [--zone ZONE ...] [--all] [--output table|json] [--progress]
   GPU offerings per zone: type, GPUs, GPU model and memory, vCPUs, memory, €/hour, availability.
   --zone ZONE   a zone to read (repeatable; default every zone: ${SCALEWAY_ZONES.join(', ')})
   --all         every commercial type, not only those with GPUs
-  --json        one JSON array instead of a table`;
+  -o, --output  table (default) or json: one JSON array (--json says the same)
+  --progress    progress lines on stderr even when it is not a terminal`;
 
 const GIB = 2 ** 30;
 
@@ -44,26 +45,18 @@ export const catalogRow = (o: ServerTypeOffer): CatalogRow => ({
 });
 
 export async function runCatalog(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: { zone: { type: 'string', multiple: true }, all: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
-  } catch (err) {
-    throw usageError(`${err instanceof Error ? err.message : String(err)}\n${CATALOG_USAGE}`);
-  }
+  const { values } = parseCommandArgs(args, { ...COMMON_OPTIONS, zone: { type: 'string', multiple: true }, all: { type: 'boolean' }, json: { type: 'boolean' } }, CATALOG_USAGE);
   if (values.help) {
     console.log(CATALOG_USAGE);
     return EXIT.ok;
   }
+  const format = outputFormat(values.output, values.json);
+  const progress = progressReporter(values.progress);
   const zones = values.zone?.length ? values.zone : [...SCALEWAY_ZONES];
   const unknown = zones.filter((z) => !(SCALEWAY_ZONES as readonly string[]).includes(z));
   if (unknown.length) throw usageError(`unknown zone ${unknown.join(', ')}: Scaleway sells Instances in ${SCALEWAY_ZONES.join(', ')}`);
 
-  let settings;
-  try {
-    settings = loadScalewaySettings();
-  } catch (err) {
-    throw new CliError(err instanceof Error ? err.message : String(err), EXIT.usage);
-  }
+  const settings = configOrUsageError(() => loadScalewaySettings());
   const cloud = createScalewayCloud(scalewayCredentials(settings));
   const rows: CatalogRow[] = [];
   const failed: string[] = [];
@@ -76,11 +69,11 @@ export async function runCatalog(args: string[]): Promise<number> {
       progress(`[${i + 1}/${zones.length}] ${zone}: ${kept.length} ${values.all ? 'types' : 'GPU types'}`);
     } catch (err) {
       failed.push(zone);
-      progress(`[${i + 1}/${zones.length}] ${zone}: reading the catalog failed: ${err instanceof Error ? err.message : String(err)}`);
+      warn(`${zone}: reading the catalog failed: ${errorText(err)}`);
     }
   }
   rows.sort((a, b) => a.zone.localeCompare(b.zone) || a.hourlyPriceEur - b.hourlyPriceEur || a.commercialType.localeCompare(b.commercialType));
-  if (values.json) {
+  if (format === 'json') {
     console.log(json(rows));
   } else if (rows.length) {
     console.log(table(
@@ -91,11 +84,11 @@ export async function runCatalog(args: string[]): Promise<number> {
       ]),
     ));
   } else {
-    progress('no offerings found');
+    warn('no offerings found');
   }
   if (failed.length === zones.length) throw new CliError(`could not read the catalog of any zone (${failed.join(', ')})`);
   if (failed.length) {
-    progress(`incomplete: ${failed.join(', ')} could not be read`);
+    warn(`incomplete: ${failed.join(', ')} could not be read`);
     return EXIT.failed;
   }
   return EXIT.ok;

@@ -8,6 +8,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { KubeRest } from '../kube/rest.ts';
 import type { CodecSettings } from './config.ts';
 import { AesGcmPayloadCodec } from './payload-codec.ts';
+import { log } from './log.ts';
 
 export interface CodecKey {
   /** Written in each payload's metadata; not secret. */
@@ -126,14 +127,15 @@ export async function loadCodecKeys(settings: CodecSettings, kube: () => KubeRes
  */
 export async function payloadCodecFromSettings(settings: CodecSettings, kube: () => KubeRest, who: string): Promise<PayloadCodec | undefined> {
   const keys = await loadCodecKeys(settings, kube);
+  const logger = log.child({ logger: who });
   if (!keys) {
     if (settings.PAYLOAD_CODEC_REQUIRED === 'true') {
       throw new Error(`PAYLOAD_CODEC_REQUIRED is set but no key is configured: set PAYLOAD_CODEC_KEY (openssl rand -base64 32) or PAYLOAD_CODEC_KEY_SECRET=<namespace>/<name>`);
     }
-    console.warn(`[${who}] WARNING: no payload codec key (PAYLOAD_CODEC_KEY or PAYLOAD_CODEC_KEY_SECRET): workflow inputs, results and failures are stored in Temporal in plain text`);
+    logger.warn('no payload codec key (PAYLOAD_CODEC_KEY or PAYLOAD_CODEC_KEY_SECRET): workflow inputs, results and failures are stored in Temporal in plain text');
     return undefined;
   }
   const previous = keys.previous.map((k) => k.id);
-  console.log(`[${who}] payloads encrypted with AES-256-GCM, key ${keys.current.id}${previous.length ? `; also decrypting with ${previous.join(', ')}` : ''}`);
+  logger.info('payloads encrypted with AES-256-GCM', { keyId: keys.current.id, ...(previous.length ? { previousKeyIds: previous } : {}) });
   return new AesGcmPayloadCodec(keys);
 }

@@ -12,6 +12,8 @@ import { describeTemporal, loadTemporalSettings, type TemporalSettings } from '.
 
 const ACCESS_KEY = /^SCW[A-Z0-9]{17}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** SCW_API_URL and TEMPORAL_UI_URL: a scheme-less `simulator:4510` parses as a URL of scheme `simulator:`, so the scheme is checked. */
+const HTTP_PROTOCOL = /^https?$/;
 
 const problemsOf = (error: z.ZodError): string => error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 
@@ -119,7 +121,7 @@ const settingsSchema = z.object({
   ...gcSettings.shape,
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
   /** Where the Web UI shows a workflow, for the link put on each NodeClaim's Event and printed by `status`. */
-  TEMPORAL_UI_URL: z.url({ message: 'TEMPORAL_UI_URL must be a URL such as http://127.0.0.1:8233' }).default('http://127.0.0.1:8233'),
+  TEMPORAL_UI_URL: z.url({ protocol: HTTP_PROTOCOL, message: 'TEMPORAL_UI_URL must be an http(s) URL such as http://127.0.0.1:8233' }).default('http://127.0.0.1:8233'),
   /** Tags every cloud resource with the cluster it belongs to, so garbage collection never touches another cluster's. */
   CLUSTER_NAME: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'CLUSTER_NAME must be a DNS label').default('sandbox'),
   /** Unset in a Pod: the ServiceAccount's in-cluster config. */
@@ -240,7 +242,7 @@ export interface ScalewaySettings {
   secretKey: string;
   projectId: string;
   apiUrl?: string;
-  /** SCW_DEFAULT_ZONE / default_zone, when set: the CLI's default zone for `catalog`. */
+  /** SCW_DEFAULT_ZONE / default_zone, when set (read for completeness; zones come from the NodeClasses and the CLI's --zone). */
   defaultZone: string | undefined;
   configFile: string | undefined;
   profile: string | undefined;
@@ -263,7 +265,7 @@ export function loadScalewaySettings(env: NodeJS.ProcessEnv = process.env): Scal
   const accessKey = check(profile.accessKey, 'SCW_ACCESS_KEY', 'access_key', ACCESS_KEY, 'an access key such as SCWXXXXXXXXXXXXXXXXX (SCW and 17 letters or digits)');
   const secretKey = check(profile.secretKey, 'SCW_SECRET_KEY', 'secret_key', UUID, 'a UUID');
   const projectId = check(profile.projectId, 'SCW_DEFAULT_PROJECT_ID', 'default_project_id', UUID, 'a UUID');
-  if (profile.apiUrl !== undefined && !z.url().safeParse(profile.apiUrl).success) problems.push(`SCW_API_URL: must be a URL, got ${profile.apiUrl}`);
+  if (profile.apiUrl !== undefined && !z.url({ protocol: HTTP_PROTOCOL }).safeParse(profile.apiUrl).success) problems.push(`SCW_API_URL: must be an http(s) URL such as https://api.scaleway.com, got ${profile.apiUrl}`);
   if (problems.length) throw new Error(`invalid configuration: ${problems.join('; ')}`);
   return {
     accessKey,

@@ -122,7 +122,26 @@ export const fleetEurosPerHour = new Gauge({
 /** Seconds since `start` (a performance.now() reading). */
 export const secondsSince = (start: number): number => (performance.now() - start) / 1000;
 
-// The `controller` label of the cloud provider metrics: who made the call (an activity type, a watcher controller).
+/**
+ * The `controller` label of the cloud provider metrics: the controller that made the call, named as
+ * Karpenter names its own (pkg/controllers/...: "disruption", "nodeclaim.lifecycle", ...), so a
+ * dashboard built for Karpenter reads ours. The worker's activities count under the controller whose
+ * workflow runs them (activities/instrumentation.ts).
+ */
+export const CONTROLLER = {
+  provisioner: 'provisioner',
+  disruption: 'disruption',
+  nodeClaimLifecycle: 'nodeclaim.lifecycle',
+  nodeClaimTermination: 'nodeclaim.termination',
+  nodeClaimGarbageCollection: 'nodeclaim.garbagecollection',
+  nodeClassStatus: 'nodeclass.status',
+  nodePoolStatus: 'nodepool.status',
+  /** The catalog read ahead of need (scaleway/catalog-warmup.ts), as Karpenter AWS's instance type refresh is named. */
+  instanceTypes: 'providers.instancetype',
+} as const;
+
+export type ControllerName = (typeof CONTROLLER)[keyof typeof CONTROLLER];
+
 const controllerContext = new AsyncLocalStorage<string>();
 
 /** Runs `work` with cloud calls inside it labeled `controller`. */

@@ -5,7 +5,12 @@
 // cluster-info ConfigMap and the CA pin, a CSR made with the bootstrap token,
 // approved and signed by kube-controller-manager, then the Node created as
 // system:node:<name>. Then it keeps the Node's Lease fresh and, after a delay,
-// reports the GPUs allocatable as the NVIDIA device plugin would.
+// reports the GPUs allocatable as the NVIDIA device plugin would. Its
+// allocatable is the kubelet's: capacity minus the kube-reserved,
+// system-reserved and hard eviction thresholds of the kubelet configuration
+// it found in the cloud-init (kubelet defaults where that sets nothing), so a
+// NodeClaim whose allocatable differs from its Node's shows here as it would
+// on a real node.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -17,6 +22,7 @@ import { parse as parseYaml } from 'yaml';
 import { createKubeRest, isAlreadyExists, type KubeRest } from '../kube/rest.ts';
 import { parseRenderedBootstrap, caCertHash, type ParsedBootstrap } from '../bootstrap/index.ts';
 import { LABEL_INSTANCE_GPU_COUNT } from '../kube/api/constants.ts';
+import { parseQuantity } from '../kube/quantity.ts';
 
 export interface SimulatedServer {
   id: string;
@@ -24,6 +30,8 @@ export interface SimulatedServer {
   zone: string;
   state: string;
   commercialType: string;
+  /** Size of its root volume: the node's ephemeral-storage capacity. */
+  rootVolumeBytes?: number | undefined;
 }
 
 export interface KubeletSimulatorOptions {
@@ -63,6 +71,43 @@ export interface KubeletSimulator {
 }
 
 const LEASE_RENEW_MS = 10_000;
+
+/** The kubelet's defaults for what a configuration leaves out (Linux). */
+const KUBELET_DEFAULT_MAX_PODS = 110;
+const KUBELET_DEFAULT_EVICTION_HARD: Readonly<Record<string, string>> = { 'memory.available': '100Mi', 'nodefs.available': '10%', 'nodefs.inodesFree': '5%', 'imagefs.available': '15%' };
+/** When the server's root volume is unknown. */
+const DEFAULT_EPHEMERAL_BYTES = 100_000_000_000;
+
+interface NodeResourceFacts { ncpus: number; ramBytes: number; rootVolumeBytes: number }
+
+/**
+ * Capacity and allocatable as a kubelet with this configuration reports them: allocatable =
+ * capacity − kubeReserved − systemReserved − hard eviction threshold (memory.available for memory,
+ * nodefs.available for ephemeral-storage), each never below zero. Written from the kubelet's rules,
+ * not from the planner's code: the two must agree through the rendered configuration alone.
+ */
+export function kubeletNodeResources(facts: NodeResourceFacts, config: ParsedBootstrap['kubelet']): { capacity: Record<string, string>; allocatable: Record<string, string> } {
+  const maxPods = config.maxPods ?? KUBELET_DEFAULT_MAX_PODS;
+  const evictionHard = config.evictionHard ?? KUBELET_DEFAULT_EVICTION_HARD;
+  const reserved = (resource: string, toUnits: (q: number) => number): number =>
+    [config.kubeReserved, config.systemReserved].reduce((sum, list) => sum + (list?.[resource] === undefined ? 0 : toUnits(parseQuantity(list[resource]))), 0);
+  const threshold = (signal: string, capacity: number): number => {
+    const value = evictionHard[signal];
+    if (value === undefined) return 0;
+    if (!value.endsWith('%')) return parseQuantity(value);
+    const percent = Number(value.slice(0, -1));
+    return percent >= 100 ? 0 : Math.ceil((capacity * percent) / 100);
+  };
+  // The kubelet rounds a CPU reservation up to whole millicores.
+  const cpuMilli = Math.max(0, facts.ncpus * 1000 - reserved('cpu', (q) => Math.ceil(q * 1000 - 1e-9)));
+  const memory = Math.max(0, facts.ramBytes - reserved('memory', (q) => q) - threshold('memory.available', facts.ramBytes));
+  const ephemeral = Math.max(0, facts.rootVolumeBytes - reserved('ephemeral-storage', (q) => q) - threshold('nodefs.available', facts.rootVolumeBytes));
+  const ki = (bytes: number): string => `${Math.floor(bytes / 1024)}Ki`;
+  return {
+    capacity: { cpu: String(facts.ncpus), memory: ki(facts.ramBytes), pods: String(maxPods), 'ephemeral-storage': ki(facts.rootVolumeBytes) },
+    allocatable: { cpu: cpuMilli % 1000 === 0 ? String(cpuMilli / 1000) : `${cpuMilli}m`, memory: ki(memory), pods: String(maxPods), 'ephemeral-storage': ki(ephemeral) },
+  };
+}
 
 function b64url(data: string | Buffer): string {
   return Buffer.from(data).toString('base64url');
@@ -188,7 +233,7 @@ export function startKubeletSimulator(options: KubeletSimulatorOptions): Kubelet
       ? await kubeadmTlsBootstrap(options.server, boot.kubeadm, boot.nodeName)
       : options.adminKube;
     const facts = options.typeFacts(server.commercialType) ?? { ncpus: 2, ramBytes: 4 * 2 ** 30, gpus: 0 };
-    const capacity = { cpu: String(facts.ncpus), memory: `${Math.floor(facts.ramBytes / 1024)}Ki`, pods: '110', 'ephemeral-storage': '97656250Ki' };
+    const { capacity, allocatable } = kubeletNodeResources({ ...facts, rootVolumeBytes: server.rootVolumeBytes ?? DEFAULT_EPHEMERAL_BYTES }, boot.kubelet);
     const node = await kube.post<{ metadata: { uid: string } }>('/api/v1/nodes', {
       apiVersion: 'v1',
       kind: 'Node',
@@ -199,7 +244,7 @@ export function startKubeletSimulator(options: KubeletSimulatorOptions): Kubelet
     await kube.patch(`/api/v1/nodes/${boot.nodeName}/status`, {
       status: {
         capacity,
-        allocatable: capacity,
+        allocatable,
         conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status (simulated)', lastHeartbeatTime: heartbeat, lastTransitionTime: heartbeat }],
         nodeInfo: { kubeletVersion: 'v1.35.4', architecture: 'amd64', operatingSystem: 'linux', osImage: 'Ubuntu 24.04 (scw-karpenter simulated kubelet)', containerRuntimeVersion: 'containerd://2.0.0', kernelVersion: '6.8.0', kubeProxyVersion: '', machineID: server.id.replace(/-/g, ''), systemUUID: server.id, bootID: server.id },
         addresses: [{ type: 'Hostname', address: boot.nodeName }],
@@ -236,8 +281,8 @@ export function startKubeletSimulator(options: KubeletSimulatorOptions): Kubelet
     if (faults?.noGpu) log(`node ${boot.nodeName}: the device plugin never starts (injected)`);
     else if (gpus > 0) {
       later(options.devicePluginDelayMs ?? 2_000, () => {
-        const withGpu = { ...capacity, 'nvidia.com/gpu': String(gpus) };
-        kube.patch(`/api/v1/nodes/${boot.nodeName}/status`, { status: { capacity: withGpu, allocatable: withGpu } }, 'strategic')
+        const gpu = { 'nvidia.com/gpu': String(gpus) };
+        kube.patch(`/api/v1/nodes/${boot.nodeName}/status`, { status: { capacity: { ...capacity, ...gpu }, allocatable: { ...allocatable, ...gpu } } }, 'strategic')
           .then(() => log(`node ${boot.nodeName}: nvidia.com/gpu=${gpus} allocatable (device plugin)`))
           .catch((err: unknown) => log(`device plugin on ${boot.nodeName}: ${String(err)}`));
       });

@@ -15,19 +15,21 @@ import { TEST_CREDENTIALS } from '../scaleway/simulator/testing.ts';
 import type { KubeRest } from '../kube/rest.ts';
 import type { KubeletSimulator } from './kubelet-simulator.ts';
 import { prepareCluster, startSandboxKubelet } from './product.ts';
-import { installRbac, serviceAccountIdentity } from './service-accounts.ts';
+import { installRbac, RELEASE_NAMESPACE, serviceAccountIdentity, type ServiceAccountIdentity } from './service-accounts.ts';
 import { startProcess, waitUntilReady, type ManagedProcess } from './processes.ts';
 import { freePort } from './ports.ts';
 
 const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
-const RELEASE_NAMESPACE = 'scw-karpenter';
 const READY_TIMEOUT_MS = 180_000;
 
 export type Component = 'worker' | 'watcher';
 
 export interface ComponentProcess {
   component: Component;
+  /** The process whose exit and log tail readiness watches (for a container: its `podman run`). */
   process: ManagedProcess;
+  /** A graceful stop (SIGTERM, then the grace period), as a rollout gives a Pod. */
+  stop(): Promise<void>;
   serviceAccount: string;
   metricsUrl: string;
   healthUrl: string;
@@ -42,16 +44,16 @@ export interface ProductProcessesOptions {
   env?: Record<string, string>;
 }
 
-export interface RunningProductProcesses {
+export interface RunningProductProcesses<C extends ComponentProcess = ComponentProcess> {
   /** The admin kube, for the sandbox's own reads and the examples. */
   kube: KubeRest;
-  components: ComponentProcess[];
+  components: C[];
   kubelet: KubeletSimulator;
   stop(): Promise<void>;
 }
 
 /** The Deployments' environment, as the chart's templates set it (minus what a pod's ServiceAccount mount gives). */
-function componentEnv(options: ProductProcessesOptions, component: Component, kubeconfig: string, ports: { metrics: number; health: number }): NodeJS.ProcessEnv {
+export function componentEnv(options: ProductProcessesOptions, component: Component, kubeconfig: string, ports: { metrics: number; health: number }): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -74,24 +76,32 @@ function componentEnv(options: ProductProcessesOptions, component: Component, ku
   };
 }
 
-async function startComponent(options: ProductProcessesOptions, adminKube: KubeRest, component: Component): Promise<ComponentProcess> {
-  const serviceAccount = `scw-karpenter-${component}`;
-  const identity = await serviceAccountIdentity(adminKube, {
-    server: options.controlPlane.server,
-    caFile: options.controlPlane.pki.caCert,
-    name: serviceAccount,
-    namespace: RELEASE_NAMESPACE,
-    dir: join(options.dir, serviceAccount),
-  });
-  const ports = { metrics: await freePort(), health: await freePort() };
-  const env = componentEnv(options, component, identity.kubeconfig, ports);
-  const child = startProcess(component, process.execPath, ['--import', 'tsx', CLI, component], join(options.dir, `${component}.log`), env);
+/** What a launcher is given for one component: its ServiceAccount identity and its free ports. */
+export interface ComponentLaunch {
+  component: Component;
+  identity: ServiceAccountIdentity;
+  ports: { metrics: number; health: number };
+}
+
+/** Starts one component (a child process, a container) and says how to stop it. */
+export type LaunchComponent<C extends ComponentProcess> = (launch: ComponentLaunch) => C;
+
+/** What every launcher reports: the ServiceAccount and the URLs its ports give. */
+export function componentEndpoints({ identity, ports }: ComponentLaunch): Pick<ComponentProcess, 'serviceAccount' | 'metricsUrl' | 'healthUrl'> {
   return {
-    component,
-    process: child,
     serviceAccount: `${identity.namespace}/${identity.name}`,
     metricsUrl: `http://127.0.0.1:${ports.metrics}/metrics`,
     healthUrl: `http://127.0.0.1:${ports.health}`,
+  };
+}
+
+/** The entry point in a child process of this Node, on the component's kubeconfig: what npm start runs. */
+function launchChildProcess(options: ProductProcessesOptions): LaunchComponent<ComponentProcess> {
+  return (launch) => {
+    const { component } = launch;
+    const env = componentEnv(options, component, launch.identity.kubeconfig, launch.ports);
+    const child = startProcess(component, process.execPath, ['--import', 'tsx', CLI, component], join(options.dir, `${component}.log`), env);
+    return { component, process: child, stop: () => child.stop(), ...componentEndpoints(launch) };
   };
 }
 
@@ -101,16 +111,35 @@ export async function waitForReadyz(component: ComponentProcess, timeoutMs = REA
 }
 
 export async function startProductProcesses(options: ProductProcessesOptions): Promise<RunningProductProcesses> {
+  return startProductComponents(options, launchChildProcess(options));
+}
+
+/**
+ * The cluster prepared, the chart's RBAC, a TokenRequest identity and free ports for each component, the
+ * worker then the watcher launched and ready, and the sandbox's kubelet: the one sequence behind npm start's
+ * processes and the image's containers.
+ */
+export async function startProductComponents<C extends ComponentProcess>(options: ProductProcessesOptions, launch: LaunchComponent<C>): Promise<RunningProductProcesses<C>> {
   mkdirSync(options.dir, { recursive: true });
   const kube = await prepareCluster(options.controlPlane);
   await installRbac(kube);
-  const components: ComponentProcess[] = [];
+  const components: C[] = [];
   const stopComponents = async (): Promise<void> => {
     // The watcher first, as a rollout would: it starts workflows the worker runs.
-    for (const c of [...components].reverse()) await c.process.stop();
+    for (const c of [...components].reverse()) await c.stop();
   };
   try {
-    for (const component of ['worker', 'watcher'] as const) components.push(await startComponent(options, kube, component));
+    for (const component of ['worker', 'watcher'] as const) {
+      const identity = await serviceAccountIdentity(kube, {
+        server: options.controlPlane.server,
+        caFile: options.controlPlane.pki.caCert,
+        name: `scw-karpenter-${component}`,
+        namespace: RELEASE_NAMESPACE,
+        dir: join(options.dir, `scw-karpenter-${component}`),
+      });
+      const ports = { metrics: await freePort(), health: await freePort() };
+      components.push(launch({ component, identity, ports }));
+    }
     await Promise.all(components.map((c) => waitForReadyz(c)));
   } catch (err) {
     await stopComponents();

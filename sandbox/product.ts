@@ -1,5 +1,13 @@
 // scw-karpenter itself on the sandbox's parts: the worker, the watcher and a
-// simulated kubelet that turns running simulated servers into Nodes.
+// simulated kubelet that turns running simulated servers into Nodes. The worker
+// and the watcher run in this process but authenticate as their ServiceAccounts
+// (TokenRequest tokens bound to the chart's roles), as their Deployments do, so
+// a call the chart does not grant fails here as it would in a cluster. The
+// sandbox's own parts (CRDs, kubeadm-init objects, RBAC, the simulated kubelet)
+// and the tests' own reads and writes keep the admin certificate.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ControlPlane } from './control-plane.ts';
 import type { TemporalDevServer } from './temporal-dev-server.ts';
 import { Client, Connection } from '@temporalio/client';
@@ -13,7 +21,8 @@ import { createKubeRest, loadKubeConfig, type KubeRest } from '../kube/rest.ts';
 import { startWorker, type RunningWorker } from '../worker/worker.ts';
 import type { GarbageCollectionSettings } from '../runtime/config.ts';
 import { startWatcher, type RunningWatcher, type WatcherOptions } from '../watcher/watcher.ts';
-import { DEFAULT_LEASE_NAMESPACE, leaderIdentity, startLeaderElection, type LeaderElection } from '../watcher/leader-election.ts';
+import { leaderIdentity, startLeaderElection, type LeaderElection } from '../watcher/leader-election.ts';
+import { installRbac, RELEASE_NAMESPACE, serviceAccountIdentity } from './service-accounts.ts';
 import { startKubeletSimulator, type KubeletSimulator, type SimulatedServer } from './kubelet-simulator.ts';
 import { simulatorServers } from './simulated-servers.ts';
 import { installCrds } from './install-crds.ts';
@@ -39,7 +48,16 @@ export interface ProductOptions {
 }
 
 export interface RunningProduct {
+  /** The admin kube (cluster-admin certificate): the tests' own reads and writes, never the product's. */
+  adminKube: KubeRest;
+  /** The same as adminKube, the name the tests have always used. */
   kube: KubeRest;
+  /** As the worker's ServiceAccount (scw-karpenter/scw-karpenter-worker): what the worker's calls run on. */
+  workerKube: KubeRest;
+  /** As the watcher's ServiceAccount (scw-karpenter/scw-karpenter-watcher): what the watcher's and the election's calls run on. */
+  watcherKube: KubeRest;
+  /** Where the watcher's leader Lease lives: the release namespace, as in a cluster (the Pod's POD_NAMESPACE). */
+  leaseNamespace: string;
   cloud: ScalewayCloud;
   worker: RunningWorker;
   watcher: RunningWatcher | undefined;
@@ -75,15 +93,39 @@ export function startSandboxKubelet(
   });
 }
 
+/** A KubeRest as the chart's ServiceAccount `scw-karpenter-<component>`, on a TokenRequest token. */
+async function componentKube(adminKube: KubeRest, controlPlane: ControlPlane, component: 'worker' | 'watcher', dir: string): Promise<KubeRest> {
+  const identity = await serviceAccountIdentity(adminKube, {
+    server: controlPlane.server,
+    caFile: controlPlane.pki.caCert,
+    name: `scw-karpenter-${component}`,
+    dir: join(dir, component),
+  });
+  return createKubeRest(loadKubeConfig(identity.kubeconfig));
+}
+
 export async function startProduct(options: ProductOptions): Promise<RunningProduct> {
-  const kube = await prepareCluster(options.controlPlane);
+  const adminKube = await prepareCluster(options.controlPlane);
+  await installRbac(adminKube);
+  // The tokens' kubeconfigs and mounts; kept until stop, as the kube client reads the CA file on every call.
+  const identitiesDir = mkdtempSync(join(tmpdir(), 'scwk-identities-'));
+  const removeIdentities = (): void => rmSync(identitiesDir, { recursive: true, force: true });
+  let workerKube: KubeRest;
+  let watcherKube: KubeRest;
+  try {
+    workerKube = await componentKube(adminKube, options.controlPlane, 'worker', identitiesDir);
+    watcherKube = await componentKube(adminKube, options.controlPlane, 'watcher', identitiesDir);
+  } catch (err) {
+    removeIdentities();
+    throw err;
+  }
   const cloud = createScalewayCloud({ ...TEST_CREDENTIALS, apiUrl: options.simulator.url });
   const payloadCodec = options.payloadCodec ?? new AesGcmPayloadCodec(generateCodecKeys());
   const workerOptions = {
     temporalAddress: options.temporal.address,
     namespace: options.temporal.namespace,
     cloud,
-    kube,
+    kube: workerKube,
     clusterName: options.clusterName ?? 'sandbox',
     pollIntervalMs: options.pollIntervalMs ?? 500,
     payloadCodec,
@@ -94,7 +136,7 @@ export async function startProduct(options: ProductOptions): Promise<RunningProd
   // The watcher has its own connection: it outlives worker restarts, as separate Deployments do.
   const watcherConnection = await Connection.connect({ address: options.temporal.address });
   const watcherOptions = {
-    kube,
+    kube: watcherKube,
     temporal: new Client({ connection: watcherConnection, namespace: options.temporal.namespace, dataConverter: temporalDataConverter(payloadCodec) }),
     cloud,
     namespace: options.temporal.namespace,
@@ -104,7 +146,7 @@ export async function startProduct(options: ProductOptions): Promise<RunningProd
   };
   // The watcher runs through leader election, as a Deployment's replicas do: it acts once it holds the Lease.
   const elect = async (): Promise<LeaderElection<RunningWatcher>> => {
-    const candidate = startLeaderElection({ kube, namespace: DEFAULT_LEASE_NAMESPACE, identity: leaderIdentity({}), start: () => startWatcher(watcherOptions) });
+    const candidate = startLeaderElection({ kube: watcherKube, namespace: RELEASE_NAMESPACE, identity: leaderIdentity({}), start: () => startWatcher(watcherOptions) });
     try {
       await candidate.leading();
     } catch (err) {
@@ -114,9 +156,13 @@ export async function startProduct(options: ProductOptions): Promise<RunningProd
     return candidate;
   };
   let election = options.withoutWatcher ? undefined : await elect();
-  const kubelet = startSandboxKubelet(kube, options);
+  const kubelet = startSandboxKubelet(adminKube, options);
   return {
-    kube,
+    adminKube,
+    kube: adminKube,
+    workerKube,
+    watcherKube,
+    leaseNamespace: RELEASE_NAMESPACE,
     cloud,
     get worker() {
       return worker;
@@ -140,6 +186,7 @@ export async function startProduct(options: ProductOptions): Promise<RunningProd
       await election?.stop();
       await worker.shutdown();
       await watcherConnection.close();
+      removeIdentities();
     },
   };
 }

@@ -5,6 +5,7 @@
 import type { CatalogCache } from './caches.ts';
 import { SCALEWAY_ZONES } from './instance-types.ts';
 import { errorMessage, log } from '../runtime/log.ts';
+import { CONTROLLER, withController } from '../runtime/metrics.ts';
 
 /** The zones ScalewayNodeClasses use: their `spec.zones`, every zone for one without. */
 export function zonesOfNodeClasses(nodeClasses: readonly unknown[]): string[] {
@@ -18,6 +19,7 @@ export function zonesOfNodeClasses(nodeClasses: readonly unknown[]): string[] {
 
 export function warmCatalogs(catalog: CatalogCache, nodeClasses: readonly unknown[], who: string): void {
   for (const zone of zonesOfNodeClasses(nodeClasses)) {
-    catalog.offers(zone).catch((err: unknown) => log.child({ logger: `${who}.catalog` }).warn('reading the catalog ahead', { zone, error: errorMessage(err) }));
+    // Counted under karpenter_cloudprovider_*{controller="providers.instancetype"}, as Karpenter AWS's catalog refresh is.
+    withController(CONTROLLER.instanceTypes, () => catalog.offers(zone)).catch((err: unknown) => log.child({ logger: `${who}.catalog` }).warn('reading the catalog ahead', { zone, error: errorMessage(err) }));
   }
 }

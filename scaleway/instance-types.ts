@@ -22,6 +22,7 @@ import {
   canonicalCapacityType,
 } from '../kube/api/constants.ts';
 import { parseQuantity } from '../kube/quantity.ts';
+import { DEFAULT_MAX_PODS, nodeAllocation, type KubeletSettings } from './kubelet-reservations.ts';
 
 /**
  * A requirement value as nodes carry it: GPU short names (`l4`, `h100`) become
@@ -42,10 +43,7 @@ export const CAPACITY_TYPE_SEED_ALIAS = 'scaleway-gpu';
 export const SCALEWAY_ZONES = ['fr-par-1', 'fr-par-2', 'fr-par-3', 'nl-ams-1', 'nl-ams-2', 'nl-ams-3', 'pl-waw-1', 'pl-waw-2', 'pl-waw-3'] as const;
 
 const MIB = 2 ** 20;
-/** The kubelet's default, and what Karpenter assumes without a NodeClass override. */
-export const DEFAULT_MAX_PODS = 110;
-/** The kubelet's default hard eviction threshold for memory.available. */
-const EVICTION_MEMORY_BYTES = 100 * MIB;
+export { DEFAULT_MAX_PODS };
 
 export function regionOf(zone: string): string {
   return zone.replace(/-\d+$/, '');
@@ -104,36 +102,14 @@ export interface ResourceAmounts {
   ephemeralStorage: number;
 }
 
-/** Karpenter's kube-reserved CPU: 6% of the first core, 1% of the second, 0.5% of the next two, 0.25% of the rest. */
-function kubeReservedCpu(cores: number): number {
-  const steps: [number, number][] = [[1, 0.06], [1, 0.01], [2, 0.005], [Infinity, 0.0025]];
-  let left = cores;
-  let reserved = 0;
-  for (const [span, share] of steps) {
-    const take = Math.min(left, span);
-    reserved += take * share;
-    left -= take;
-    if (left <= 0) break;
-  }
-  return reserved;
+/** Capacity of a node of this offering: cores, memory, GPUs, the kubelet's maxPods, the root volume. */
+export function instanceCapacity(offer: ServerTypeOffer, rootVolumeBytes: number, kubelet?: KubeletSettings): ResourceAmounts {
+  return nodeAllocation(offer, rootVolumeBytes, kubelet).capacity;
 }
 
-export function instanceCapacity(offer: ServerTypeOffer, rootVolumeBytes: number, maxPods = DEFAULT_MAX_PODS): ResourceAmounts {
-  return { cpu: offer.ncpus, memory: offer.ramBytes, gpu: offer.gpuCount, pods: maxPods, ephemeralStorage: rootVolumeBytes };
-}
-
-/** Capacity minus kube-reserved and the eviction threshold: what pods can request. */
-export function instanceAllocatable(offer: ServerTypeOffer, rootVolumeBytes: number, maxPods = DEFAULT_MAX_PODS): ResourceAmounts {
-  const capacity = instanceCapacity(offer, rootVolumeBytes, maxPods);
-  const reservedMemory = (11 * maxPods + 255) * MIB;
-  return {
-    cpu: Math.max(0, capacity.cpu - kubeReservedCpu(capacity.cpu)),
-    memory: Math.max(0, capacity.memory - reservedMemory - EVICTION_MEMORY_BYTES),
-    gpu: capacity.gpu,
-    pods: capacity.pods,
-    // nodefs.available's default hard eviction threshold is 10%.
-    ephemeralStorage: Math.floor(capacity.ephemeralStorage * 0.9),
-  };
+/** What pods can request: capacity minus the kubelet's reservations and eviction threshold (see nodeAllocation). */
+export function instanceAllocatable(offer: ServerTypeOffer, rootVolumeBytes: number, kubelet?: KubeletSettings): ResourceAmounts {
+  return nodeAllocation(offer, rootVolumeBytes, kubelet).allocatable;
 }
 
 /** Kubernetes resource lists for a NodeClaim's or Node's status. */
@@ -184,7 +160,8 @@ export interface RankInput {
   requirements: Requirements;
   requests: ResourceAmounts;
   rootVolumeBytes: number;
-  maxPods?: number;
+  /** The NodeClass's `kubelet` settings (maxPods, reservations, eviction thresholds). */
+  kubelet?: KubeletSettings | undefined;
   /** Why an offering is skipped right now (recently out of stock), or undefined. */
   unavailable?: (zone: string, commercialType: string) => string | undefined;
 }
@@ -206,7 +183,7 @@ export function rankOfferings(input: RankInput): RankedOfferings {
     if (offer.endOfService) { skip('end of service'); continue; }
     if (offer.availability === 'shortage') { skip('out of stock (shortage)'); continue; }
     if (labelMismatch(input.requirements, instanceLabels(offer))) { skip('requirements not met'); continue; }
-    if (!fits(input.requests, instanceAllocatable(offer, input.rootVolumeBytes, input.maxPods))) { skip('too small for the requests'); continue; }
+    if (!fits(input.requests, instanceAllocatable(offer, input.rootVolumeBytes, input.kubelet))) { skip('too small for the requests'); continue; }
     const unavailable = input.unavailable?.(offer.zone, offer.commercialType);
     if (unavailable) { skip(`recently ${unavailable}`); continue; }
     offerings.push(offer);

@@ -51,7 +51,7 @@ try {
       ...watcherTunables(config),
     });
     watcher = running;
-    logger.info('watching NodeClaims, Nodes, NodePools, ScalewayNodeClasses and pods', { identity: election.identity });
+    logger.info('watching NodeClaims, Nodes, NodePools, ScalewayNodeClasses, pods, DaemonSets and PodDisruptionBudgets', { identity: election.identity });
     return {
       ...running,
       stop: async () => {

@@ -1,6 +1,8 @@
-// The watcher: Kubernetes in, workflows out. Three watched collections
-// (NodeClaims, Nodes, ScalewayNodeClasses), each feeding a small controller
-// through a keyed work queue.
+// The watcher: Kubernetes in, workflows out. Watched collections of
+// NodeClaims, Nodes, NodePools and ScalewayNodeClasses each feed a small
+// controller through a keyed work queue; pods, DaemonSets and
+// PodDisruptionBudgets are read from their caches by the provisioner (pending
+// pods, DaemonSet overhead) and the disruption loop (PDBs).
 import type { Client } from '@temporalio/client';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeRest } from '../kube/rest.ts';
@@ -22,7 +24,7 @@ import { createPodEventRecorder } from './pod-events.ts';
 import { currentGate, RegistrationFailureInbox } from './registration-health.ts';
 import { TASK_QUEUE } from '../workflows/contract.ts';
 import { createPodStartupRecorder } from './pod-startup.ts';
-import { podStartupDuration, withController } from '../runtime/metrics.ts';
+import { CONTROLLER, podStartupDuration, withController } from '../runtime/metrics.ts';
 
 /** Every object is looked at again this often, in case an event was lost. */
 export const RESYNC_MS = 60_000;
@@ -68,6 +70,8 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     nodeClasses?: WatchedCollection<KubernetesObject>;
     nodePools?: WatchedCollection<KubernetesObject>;
     pods?: WatchedCollection<KubernetesObject>;
+    daemonSets?: WatchedCollection<KubernetesObject>;
+    podDisruptionBudgets?: WatchedCollection<KubernetesObject>;
   } = {};
   const catalog = new CatalogCache(options.cloud);
   // What the provisioner and the disruption loop read: the watched caches, as they are now.
@@ -77,6 +81,8 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     nodeClaims: () => watched.nodeClaims?.list() ?? [],
     nodePools: () => watched.nodePools?.list() ?? [],
     nodeClasses: () => watched.nodeClasses?.list() ?? [],
+    daemonSets: () => watched.daemonSets?.list() ?? [],
+    podDisruptionBudgets: () => watched.podDisruptionBudgets?.list() ?? [],
   };
   // Registration failures seen on NodeClaim events until their NodePool's annotation holds them.
   const registrationFailures = new RegistrationFailureInbox();
@@ -102,7 +108,7 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     const obj = watched.nodeClasses?.get(name);
     if (!obj) return;
     await stampNodeClassHash(kube, obj);
-    await withController('nodeclass.status', () => reconcileNodeClassStatus(kube, options.cloud, obj, new Date(), { nodePools: watched.nodePools?.list() ?? [] }));
+    await withController(CONTROLLER.nodeClassStatus, () => reconcileNodeClassStatus(kube, options.cloud, obj, new Date(), { nodePools: watched.nodePools?.list() ?? [] }));
     // The provisioner will plan with these zones' catalogs: read them now, not on the first pod.
     warmCatalogs(catalog, [obj], 'watcher');
   });
@@ -110,7 +116,7 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     const obj = watched.nodePools?.get(name);
     if (!obj) return;
     await stampNodePoolHash(kube, obj);
-    await withController('nodepool.status', () => reconcileNodePoolStatus(kube, obj, watched.nodeClaims?.list() ?? [], new Date(), {
+    await withController(CONTROLLER.nodePoolStatus, () => reconcileNodePoolStatus(kube, obj, watched.nodeClaims?.list() ?? [], new Date(), {
       offers: async (zones) => (await Promise.all(zones.map((z) => catalog.offers(z)))).flat(),
       failures: registrationFailures,
     }));
@@ -124,6 +130,9 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
 
   const nodeClasses = await watchCollection(kube, clusterPath(SCALEWAY_NODECLASS_GVR), (obj, event) => {
     if (event !== 'delete') nodeClassQueue.add(nameOf(obj));
+    // A NodeClass turning Ready lets its pools plan for pods that went pending before it was:
+    // without this they would wait for the next resync.
+    provisioner.trigger();
   }, { name: 'ScalewayNodeClass', resyncMs });
   watched.nodeClasses = nodeClasses;
   const nodeClaims = await watchCollection(kube, clusterPath(NODECLAIM_GVR), (obj, event) => {
@@ -157,6 +166,22 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     provisioner.trigger();
   }, { name: 'NodePool', resyncMs });
   watched.nodePools = nodePools;
+  // DaemonSets and PDBs are read whole at each planning round and disruption pass: watched before the pods start either.
+  // A DaemonSet that comes, goes or changes its pod template changes what a new node must hold: plan pending pods again.
+  // Its status changes with every pod it runs, its generation only when its spec does: only that is looked at.
+  const daemonSetGenerations = new Map<string, number | undefined>();
+  const daemonSets = await watchCollection(kube, '/apis/apps/v1/daemonsets', (obj, event) => {
+    const key = obj.metadata?.uid ?? `${obj.metadata?.namespace}/${nameOf(obj)}`;
+    const generation = obj.metadata?.generation;
+    if (event !== 'delete' && daemonSetGenerations.has(key) && daemonSetGenerations.get(key) === generation) return;
+    if (event === 'delete') daemonSetGenerations.delete(key);
+    else daemonSetGenerations.set(key, generation);
+    provisioner.trigger();
+  }, { name: 'DaemonSet', resyncMs });
+  watched.daemonSets = daemonSets;
+  // The disruption loop reads status.disruptionsAllowed at each pass: nothing to do on a change.
+  const podDisruptionBudgets = await watchCollection(kube, '/apis/policy/v1/poddisruptionbudgets', () => undefined, { name: 'PodDisruptionBudget', resyncMs });
+  watched.podDisruptionBudgets = podDisruptionBudgets;
   const podEvents = createPodEventRecorder({ kube, sources });
   const podStartup = createPodStartupRecorder((seconds) => podStartupDuration.observe(seconds));
   const disruption = startDisruptionController({
@@ -182,7 +207,7 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
   provisioner.trigger();
 
   const queues = [nodeClassQueue, nodeClaimQueue, nodeQueue, nodePoolQueue];
-  const collections = [nodeClasses, nodeClaims, nodes, nodePools, pods];
+  const collections = [nodeClasses, nodeClaims, nodes, nodePools, daemonSets, podDisruptionBudgets, pods];
   return {
     nodeClaims,
     provisioner,

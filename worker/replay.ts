@@ -2,7 +2,10 @@
 // against non-deterministic changes. A history is what `temporal workflow show
 // -w <id> --output json` prints, or what the client's fetchHistory() returns.
 // Encrypted histories need the payload codec that wrote them; plain ones
-// (recorded before encryption) replay with or without it.
+// (recorded before encryption) replay with or without it. The workflow code is
+// the worker's (workflow-code.ts): the image's prebuilt bundle when
+// WORKFLOW_BUNDLE_PATH is set, where there is no TypeScript to bundle, else
+// workflows/ of this checkout.
 import { readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
 import type { PayloadCodec } from '@temporalio/common';
@@ -10,7 +13,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { temporal } from '@temporalio/proto';
 import { isEncrypted, temporalDataConverter } from '../runtime/payload-codec.ts';
 import { payloadsOf } from '../runtime/history-payloads.ts';
-import { WORKFLOWS_PATH } from './worker.ts';
+import { workflowCode } from './workflow-code.ts';
 
 export type History = temporal.api.history.v1.IHistory;
 
@@ -26,7 +29,7 @@ export function readHistoryFile(path: string): History {
 export const isEncryptedHistory = (history: History): boolean => payloadsOf(history).some((p) => isEncrypted(p.payload));
 
 /** Replays each history; an outcome with an error is a determinism (or code) problem. */
-export async function replayHistories(histories: { workflowId: string; history: History }[], codec?: PayloadCodec): Promise<ReplayOutcome[]> {
+export async function replayHistories(histories: { workflowId: string; history: History }[], codec?: PayloadCodec, env: NodeJS.ProcessEnv = process.env): Promise<ReplayOutcome[]> {
   if (!codec) {
     const encrypted = histories.filter((h) => isEncryptedHistory(h.history)).map((h) => h.workflowId);
     // Without the key the replay would fail on the first payload with an opaque error: say why instead.
@@ -35,7 +38,7 @@ export async function replayHistories(histories: { workflowId: string; history: 
     }
   }
   const outcomes: ReplayOutcome[] = [];
-  const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'scw-karpenter-replay', dataConverter: temporalDataConverter(codec) }, histories);
+  const results = Worker.runReplayHistories({ ...workflowCode(env), replayName: 'scw-karpenter-replay', dataConverter: temporalDataConverter(codec) }, histories);
   for await (const result of results) {
     outcomes.push({ workflowId: result.workflowId, error: result.error });
   }

@@ -1,7 +1,6 @@
 // The Temporal worker: the provisioning and termination workflows and their
 // activities, bound to one Scaleway adapter, one apiserver client and the
 // process-wide caches.
-import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
@@ -26,7 +25,6 @@ import { errorMessage, log } from '../runtime/log.ts';
 const logger = log.child({ logger: 'worker' });
 import { workflowCode } from './workflow-code.ts';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /**
  * Task slots. Each provisioning holds an activity slot for the whole boot of

@@ -4,7 +4,9 @@
 // Substitution is one pass: a value is never re-read as a template.
 import { parseCloudConfig, writeFile } from '../cloud-config.ts';
 import { BootstrapError } from '../errors.ts';
+import { kubeletFlags } from '../kubelet-config.ts';
 import { formatLabels, formatTaint } from '../node-registration.ts';
+import { shellQuote } from '../shell.ts';
 import { PATHS } from '../node-hint.ts';
 import type { CustomJoin } from '../types.ts';
 import { assertSingleLine, kubeletRegistration, type ModeContext, type ModePart } from './mode.ts';
@@ -18,7 +20,11 @@ export const CUSTOM_TEMPLATE_VARIABLES = {
   ServerID: 'the server\'s UUID',
   Labels: 'labels the kubelet may set, comma-joined k=v (as --node-labels takes them)',
   Taints: 'registration taints, comma-joined key=value:Effect (as --register-with-taints takes them)',
-  KubeletArgs: 'kubelet flags: --node-labels=... --register-with-taints=... --provider-id=...',
+  KubeletArgs: 'kubelet flags, quoted for sh: --node-labels=... --register-with-taints=... --provider-id=... --max-pods=... --kube-reserved=... --eviction-hard=...',
+  MaxPods: 'the kubelet\'s maxPods (NodeClass spec.kubelet.maxPods, default 110)',
+  KubeReserved: 'kube-reserved as --kube-reserved takes it, e.g. cpu=90m,memory=1465Mi,ephemeral-storage=1Gi',
+  SystemReserved: 'system-reserved as --system-reserved takes it (empty when the NodeClass sets none)',
+  EvictionHard: 'hard eviction thresholds as --eviction-hard takes them, e.g. memory.available<100Mi,nodefs.available<10%',
   Token: 'the join token the NodeClass mode provides (custom.token)',
   APIServerEndpoint: 'host:port of the API server (custom.apiServerEndpoint)',
   CACertHash: 'the first CA pin, sha256:<hex> (custom.caCertHashes)',
@@ -66,7 +72,15 @@ export function renderTemplate(template: string, values: Partial<Record<CustomTe
 export function templateValues(ctx: ModeContext, join: CustomJoin): Partial<Record<CustomTemplateVariable, string>> {
   const labels = formatLabels(ctx.kubeletLabels);
   const taints = ctx.registerTaints.map(formatTaint).join(',');
-  const kubeletArgs = [...(labels ? [`--node-labels=${labels}`] : []), `--register-with-taints=${taints}`, `--provider-id=${ctx.providerID}`];
+  const flags = kubeletFlags(ctx.kubelet);
+  const config = Object.fromEntries(flags.map((f) => [f.name, f.value]));
+  // The reservations are what the planner counted on: without them the node reports more than it planned.
+  const kubeletArgs = [
+    ...(labels ? [`--node-labels=${labels}`] : []),
+    `--register-with-taints=${taints}`,
+    `--provider-id=${ctx.providerID}`,
+    ...flags.map((f) => shellQuote(`--${f.name}=${f.value}`)),
+  ];
   return {
     NodeName: ctx.node.nodeName,
     ProviderID: ctx.providerID,
@@ -76,6 +90,10 @@ export function templateValues(ctx: ModeContext, join: CustomJoin): Partial<Reco
     Labels: labels,
     Taints: taints,
     KubeletArgs: kubeletArgs.join(' '),
+    MaxPods: String(ctx.kubelet.maxPods),
+    KubeReserved: config['kube-reserved'] ?? '',
+    SystemReserved: config['system-reserved'] ?? '',
+    EvictionHard: config['eviction-hard'] ?? '',
     ...(join.token !== undefined ? { Token: join.token } : {}),
     ...(join.apiServerEndpoint !== undefined ? { APIServerEndpoint: join.apiServerEndpoint } : {}),
     ...(join.caCertHashes?.[0] !== undefined ? { CACertHash: join.caCertHashes[0], CACertHashes: join.caCertHashes.join(',') } : {}),
@@ -95,6 +113,11 @@ export function customPart(ctx: ModeContext, join: CustomJoin): ModePart {
   const warnings: string[] = [];
   if (!used.has('ProviderID') && !used.has('KubeletArgs')) {
     warnings.push('custom template uses neither {{ .ProviderID }} nor {{ .KubeletArgs }}: the Node will lack the provider ID that ties it to its NodeClaim');
+  }
+  const systemReserved = Object.keys(ctx.kubelet.systemReserved).length > 0;
+  const eachSetting = used.has('MaxPods') && used.has('KubeReserved') && used.has('EvictionHard') && (!systemReserved || used.has('SystemReserved'));
+  if (!used.has('KubeletArgs') && !eachSetting) {
+    warnings.push(`custom template uses neither {{ .KubeletArgs }} nor {{ .MaxPods }}, {{ .KubeReserved }}${systemReserved ? ', {{ .SystemReserved }}' : ''} and {{ .EvictionHard }}: the kubelet will not reserve what the planner subtracted, and the Node will report more allocatable than its NodeClaim`);
   }
   const base = { ...kubeletRegistration(ctx), warnings };
   if (text.trimStart().startsWith('#!')) {

@@ -3,6 +3,7 @@
 // them into the k3s-agent service's own env file).
 import { writeFile } from '../cloud-config.ts';
 import { BootstrapError } from '../errors.ts';
+import { kubeletFlags } from '../kubelet-config.ts';
 import { formatLabels, formatTaint } from '../node-registration.ts';
 import { PATHS } from '../node-hint.ts';
 import { renderEnvFile, shellQuote } from '../shell.ts';
@@ -27,13 +28,15 @@ function httpUrl(what: string, raw: string, httpsOnly: boolean): void {
   if (!ok) throw new BootstrapError(`${what} "${raw}" must be an ${httpsOnly ? 'https' : 'http(s)'} URL`);
 }
 
-/** The agent's flags: node name, one --node-label per label, one --node-taint per taint, and the provider ID. */
+/** The agent's flags: node name, one --node-label per label, one --node-taint per taint, the provider ID, maxPods and reservations. */
 export function k3sAgentArgs(ctx: ModeContext): string[] {
   return [
     `--node-name=${ctx.node.nodeName}`,
     ...Object.entries(ctx.kubeletLabels).map(([k, v]) => `--node-label=${formatLabels({ [k]: v })}`),
     ...ctx.registerTaints.map((t) => `--node-taint=${formatTaint(t)}`),
     `--kubelet-arg=provider-id=${ctx.providerID}`,
+    // One --kubelet-arg per kubelet flag: k3s passes each through whole, commas included.
+    ...kubeletFlags(ctx.kubelet).map((f) => `--kubelet-arg=${f.name}=${f.value}`),
   ];
 }
 

@@ -4,7 +4,12 @@
 // reaches the node. The agent then installs and runs the kubelet with the
 // pool's metadata: node name, labels, taints and provider ID come from the
 // pool, not from us (see RenderedBootstrap.deferredLabels / deferredTaints).
-import { writeFile } from '../cloud-config.ts';
+// The pool's metadata also carries its kubelet configuration; ours (maxPods,
+// reservations) is written as a KubeletConfiguration drop-in, which the kubelet
+// applies over its config only when it runs with --config-dir on that folder:
+// unverified for the agent's kubelet (see bootstrap/README.md).
+import { toYaml, writeFile } from '../cloud-config.ts';
+import { kubeletConfigurationFragment } from '../kubelet-config.ts';
 import { BootstrapError } from '../errors.ts';
 import { PATHS } from '../node-hint.ts';
 import { UNREGISTERED_TAINT } from '../node-registration.ts';
@@ -66,6 +71,8 @@ export function kosmosPart(ctx: ModeContext, join: KosmosJoin): ModePart {
       writeFile(PATHS.kosmosUserData, registration, '0600'),
       writeFile(PATHS.kosmosEnv, env, '0600'),
       writeFile(PATHS.kosmosUnit, agentUnit(args), '0644'),
+      // A drop-in is a whole KubeletConfiguration document, not a patch: no null to clear systemReserved.
+      writeFile(PATHS.kubeletDropIn, toYaml(Object.fromEntries(Object.entries(kubeletConfigurationFragment(ctx.kubelet)).filter(([, v]) => v !== null))), '0644'),
     ],
     runcmd: [
       ['curl', '-fsSL', '--retry', '5', '-o', PATHS.kosmosAgentBinary, agentUrl],

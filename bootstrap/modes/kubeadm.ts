@@ -1,7 +1,11 @@
 // kubeadm mode: a v1beta4 JoinConfiguration with bootstrap-token discovery,
 // then `kubeadm join --config`. kubeadm turns nodeRegistration.taints into
 // the kubelet's --register-with-taints, and kubeletExtraArgs into its flags.
+// The cluster's KubeletConfiguration (the kubelet-config ConfigMap) is shared
+// by every node; this node's maxPods and reservations go in a merge patch
+// that kubeadm applies to it from the JoinConfiguration's patches directory.
 import { toYaml, writeFile } from '../cloud-config.ts';
+import { KUBELET_CONFIG_FLAGS, kubeletConfigurationFragment } from '../kubelet-config.ts';
 import { BootstrapError } from '../errors.ts';
 import { formatLabels } from '../node-registration.ts';
 import { PATHS } from '../node-hint.ts';
@@ -26,6 +30,7 @@ export interface JoinConfiguration {
     kubeletExtraArgs: { name: string; value: string }[];
     ignorePreflightErrors?: string[];
   };
+  patches: { directory: string };
 }
 
 function validate(join: KubeadmJoin): void {
@@ -35,6 +40,7 @@ function validate(join: KubeadmJoin): void {
   for (const h of join.caCertHashes) if (!CA_HASH.test(h)) throw new BootstrapError(`kubeadm CA hash "${h}" is not sha256:<64 hex>`);
   for (const arg of join.kubeletExtraArgs ?? []) {
     if (!FLAG_NAME.test(arg.name)) throw new BootstrapError(`kubelet flag name "${arg.name}" is not valid (give it without dashes)`);
+    if (KUBELET_CONFIG_FLAGS.has(arg.name)) throw new BootstrapError(`kubelet flag --${arg.name} is rendered from the NodeClass's spec.kubelet (the planner counts on it) and cannot be given in kubeletExtraArgs`);
     if (OWNED_KUBELET_FLAGS.has(arg.name)) throw new BootstrapError(`kubelet flag --${arg.name} is set by scw-karpenter from the NodeClaim and cannot be given in kubeletExtraArgs`);
     assertSingleLine(`kubelet flag --${arg.name}`, arg.value);
   }
@@ -59,6 +65,7 @@ export function joinConfiguration(ctx: ModeContext, join: KubeadmJoin): JoinConf
       kubeletExtraArgs,
       ...(join.ignorePreflightErrors?.length ? { ignorePreflightErrors: [...join.ignorePreflightErrors] } : {}),
     },
+    patches: { directory: PATHS.kubeadmPatchesDir },
   };
 }
 
@@ -66,7 +73,10 @@ export function kubeadmPart(ctx: ModeContext, join: KubeadmJoin): ModePart {
   validate(join);
   return {
     ...kubeletRegistration(ctx),
-    files: [writeFile(PATHS.kubeadmJoinConfig, toYaml(joinConfiguration(ctx, join)), '0600')],
+    files: [
+      writeFile(PATHS.kubeadmJoinConfig, toYaml(joinConfiguration(ctx, join)), '0600'),
+      writeFile(PATHS.kubeadmKubeletPatch, toYaml(kubeletConfigurationFragment(ctx.kubelet)), '0644'),
+    ],
     runcmd: [['kubeadm', 'join', '--config', PATHS.kubeadmJoinConfig]],
     warnings: [],
   };

@@ -2,7 +2,7 @@
 import type { CloudConfig, RunCmd, WriteFile } from '../cloud-config.ts';
 import { BootstrapError } from '../errors.ts';
 import type { NodeHint } from '../node-hint.ts';
-import type { NodeRegistration, Taint } from '../types.ts';
+import type { KubeletConfig, NodeRegistration, Taint } from '../types.ts';
 
 /** What every mode starts from: the validated node, its provider ID, labels split by NodeRestriction, registration taints. */
 export interface ModeContext {
@@ -14,6 +14,8 @@ export interface ModeContext {
   restrictedLabels: Record<string, string>;
   /** Ours, startup taints, and the unregistered taint. */
   registerTaints: Taint[];
+  /** maxPods, reservations and eviction thresholds, validated; every mode renders them. */
+  kubelet: KubeletConfig;
 }
 
 export interface ModePart {

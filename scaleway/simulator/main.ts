@@ -1,6 +1,7 @@
 // Standalone Scaleway API simulator:
 //   npm run simulator -- --port 4599 --profile recorded --scale 0.05
-// Flags win over env (SCW_SIM_PORT, SCW_SIM_PROFILE, SCW_SIM_SCALE, SCW_SIM_STOCK_POLICY).
+//   --host 0.0.0.0 to be reached from other containers (docker-compose.yml); default 127.0.0.1.
+// Flags win over env (SCW_SIM_PORT, SCW_SIM_HOST, SCW_SIM_PROFILE, SCW_SIM_SCALE, SCW_SIM_STOCK_POLICY).
 // Prints `SCW_API_URL=<url>` on stdout once listening; stops on SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
 import { startSimulator } from './simulator.ts';
@@ -8,6 +9,7 @@ import { startSimulator } from './simulator.ts';
 const { values } = parseArgs({
   options: {
     port: { type: 'string' },
+    host: { type: 'string' },
     profile: { type: 'string' },
     scale: { type: 'string' },
     'stock-policy': { type: 'string' },
@@ -24,7 +26,8 @@ if (profile !== 'instant' && profile !== 'recorded') throw new Error(`--profile 
 if (stockPolicy !== 'shortage' && stockPolicy !== 'injected-only') throw new Error(`--stock-policy must be shortage or injected-only, got ${stockPolicy}`);
 if (!Number.isInteger(port) || port < 0) throw new Error(`--port must be a port number, got ${values.port ?? process.env.SCW_SIM_PORT}`);
 
-const sim = await startSimulator({ port, profile, timeScale, stockPolicy, requestLatency: values['no-latency'] !== true });
+const host = values.host ?? process.env.SCW_SIM_HOST;
+const sim = await startSimulator({ port, ...(host ? { host } : {}), profile, timeScale, stockPolicy, requestLatency: values['no-latency'] !== true });
 console.log(`SCW_API_URL=${sim.url}`);
 console.error(`scaleway simulator: profile ${profile} x${timeScale}, stock policy ${stockPolicy}, admin API at ${sim.url}/_sim`);
 

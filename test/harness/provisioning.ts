@@ -1,6 +1,8 @@
 // The whole product on real parts, for the provisioning tests: control plane
-// with controllers, Temporal dev server, the simulator, the worker, the watcher
-// and the simulated kubelet; plus helpers to create objects and wait on them.
+// with controllers, Temporal dev server, the simulator, the worker and the
+// watcher (each as its own ServiceAccount, held to the chart's roles) and the
+// simulated kubelet; plus helpers to create objects and wait on them. A test's
+// own reads and writes go through product.adminKube.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../scaleway/simulator/index.ts';
 import { startProduct, type ProductOptions, type RunningProduct } from '../../sandbox/product.ts';
@@ -70,7 +72,7 @@ export function nodeClaimObject(name: string, opts: { nodeClass: string; nodePoo
 }
 
 export async function getNodeClaim(stack: ProvisioningStack, name: string): Promise<NodeClaim | undefined> {
-  const raw = await stack.product.kube.getOrUndefined<unknown>(clusterPath(NODECLAIM_GVR, name));
+  const raw = await stack.product.adminKube.getOrUndefined<unknown>(clusterPath(NODECLAIM_GVR, name));
   return raw === undefined ? undefined : parseNodeClaim(raw);
 }
 

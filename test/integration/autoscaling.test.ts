@@ -17,7 +17,7 @@ interface PodStatus { spec: { nodeName?: string }; status: { phase?: string } }
 
 describe('autoscaling: pending pods in, cost-optimal NodeClaims out, empty nodes out again', () => {
   let stack: ProvisioningStack;
-  const kube = (): ProvisioningStack['product']['kube'] => stack.product.kube;
+  const kube = (): ProvisioningStack['product']['adminKube'] => stack.product.adminKube;
   const claimsOf = async (pool: string): Promise<NodeClaim[]> =>
     (await kube().get<{ items: unknown[] }>(`${clusterPath(NODECLAIM_GVR)}?labelSelector=${encodeURIComponent(`karpenter.sh/nodepool=${pool}`)}`)).items.map(parseNodeClaim);
   const pod = (name: string, gpu: string, selector: Record<string, string>, annotations: Record<string, string> = {}): Record<string, unknown> => ({

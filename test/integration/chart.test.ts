@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { after, before, describe, it } from 'node:test';
 import { startControlPlane, type ControlPlane } from '../../sandbox/control-plane.ts';
 import { toolPath } from '../../sandbox/tools.ts';
@@ -50,6 +51,42 @@ describe('the Helm chart', () => {
   it('passes helm lint --strict, both charts, defaults and every option on', () => {
     for (const chart of [CHART_DIR, CRD_CHART_DIR]) helm(['lint', '--strict', chart], helmBin);
     helm(['lint', '--strict', CHART_DIR, '--set', 'serviceMonitor.enabled=true,grafanaDashboards.enabled=true'], helmBin);
+  });
+
+  it('refuses values of the wrong type or outside their enum (values.schema.json), naming the value', () => {
+    const lintFails = (set: string): string => {
+      try {
+        helm(['lint', '--strict', CHART_DIR, '--set', set], helmBin);
+      } catch (err) {
+        return String((err as { stdout?: string }).stdout ?? '') + String((err as { stderr?: string }).stderr ?? '');
+      }
+      assert.fail(`helm lint --strict passed with ${set}`);
+    };
+    assert.match(lintFails('watcher.replicas=two'), /\/watcher\/replicas.*want integer/);
+    assert.match(lintFails('logLevel=verbose'), /\/logLevel/);
+    assert.match(lintFails('worker.garbageCollection.interval=every-minute'), /\/worker\/garbageCollection\/interval/);
+    assert.match(lintFails('watcher.replica=2'), /\/watcher.*replica/, 'a misspelt key is refused too');
+  });
+
+  it('rolls both Deployments when a Secret they read changes (checksum annotations on the pod templates)', () => {
+    const credentials = (secretKey: string): string => `scaleway.accessKey=SCWXXXXXXXXXXXXXXXXX,scaleway.projectId=11111111-2222-3333-4444-555555555555,scaleway.secretKey=${secretKey}`;
+    const annotations = (set: string): Map<string, Record<string, string>> => {
+      const docs = parseAllDocuments(helm(['template', 'scw-karpenter', CHART_DIR, '--namespace', 'scw-karpenter', '--set', set], helmBin)).map((d) => d.toJS() as { kind?: string; metadata?: { name: string }; spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } } | null);
+      return new Map(docs.filter((d) => d?.kind === 'Deployment').map((d) => [d?.metadata?.name ?? '', d?.spec?.template?.metadata?.annotations ?? {}]));
+    };
+    const before = annotations(credentials('aaaaaaaa-1111-2222-3333-444444444444'));
+    const after = annotations(credentials('bbbbbbbb-1111-2222-3333-444444444444'));
+    assert.deepEqual([...before.keys()].sort(), ['scw-karpenter-watcher', 'scw-karpenter-worker']);
+    for (const [name, a] of before) {
+      assert.match(a['checksum/secrets'] ?? '', /^[0-9a-f]{64}$/, `${name} has checksum/secrets`);
+      assert.notEqual(after.get(name)?.['checksum/secrets'], a['checksum/secrets'], `a new secret key rolls ${name}`);
+    }
+    // A Secret made by hand is checksummed from the cluster at install or upgrade (lookup): the annotation is there.
+    const byHand = annotations('scaleway.existingSecret=scw-credentials,podAnnotations.team=gpu');
+    for (const [name, a] of byHand) {
+      assert.match(a['checksum/existing-secrets'] ?? '', /^[0-9a-f]{64}$/, `${name} has checksum/existing-secrets`);
+      assert.equal(a['team'], 'gpu', `${name} keeps podAnnotations`);
+    }
   });
 
   it('renders deploy/scw-karpenter.yaml exactly (run npm run manifests when this fails)', () => {

@@ -16,7 +16,7 @@ const POOL = 'scaleway-gpu';
 
 describe('drift: a NodePool template change replaces its nodes', () => {
   let stack: ProvisioningStack;
-  const kube = (): ProvisioningStack['product']['kube'] => stack.product.kube;
+  const kube = (): ProvisioningStack['product']['adminKube'] => stack.product.adminKube;
   const claims = async (): Promise<NodeClaim[]> =>
     (await kube().get<{ items: unknown[] }>(`${clusterPath(NODECLAIM_GVR)}?labelSelector=${encodeURIComponent(`karpenter.sh/nodepool=${POOL}`)}`)).items.map(parseNodeClaim);
   const runningPod = async (): Promise<{ name: string; nodeName: string } | undefined> => {

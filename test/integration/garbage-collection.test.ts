@@ -30,15 +30,15 @@ describe('orphan garbage collection', () => {
       // A day between runs: the Schedule exists, but only this test's trigger runs it.
       product: { garbageCollection: { intervalMs: 24 * 3_600_000, gracePeriodMs: GRACE_MS, dryRun: false } },
     });
-    await stack.product.kube.post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('gpu'));
+    await stack.product.adminKube.post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('gpu'));
   });
 
   const serverIds = (): Set<string> => new Set(stack.simulator.servers().map((s) => String(s.id)));
   const volumeIds = (): Set<string> => new Set(stack.simulator.volumes().map((v) => String(v.id)));
-  const secretExists = async (name: string): Promise<boolean> => (await stack.product.kube.getOrUndefined(`${SECRETS}/${name}`)) !== undefined;
+  const secretExists = async (name: string): Promise<boolean> => (await stack.product.adminKube.getOrUndefined(`${SECRETS}/${name}`)) !== undefined;
 
   async function ready(name: string): Promise<{ uid: string; serverId: string }> {
-    await stack.product.kube.post(clusterPath(NODECLAIM_GVR), nodeClaimObject(name, { nodeClass: 'gpu', requirements: L4, requests: GPU_REQUEST }));
+    await stack.product.adminKube.post(clusterPath(NODECLAIM_GVR), nodeClaimObject(name, { nodeClass: 'gpu', requirements: L4, requests: GPU_REQUEST }));
     const nc = await eventually(`${name} Ready`, async () => {
       const current = await getNodeClaim(stack, name);
       return conditionOf(current, 'Ready')?.status === 'True' ? current : undefined;
@@ -78,7 +78,7 @@ describe('orphan garbage collection', () => {
   });
 
   it('releases exactly the orphans: a dry run first, then one run of the Schedule', async () => {
-    const kube = stack.product.kube;
+    const kube = stack.product.adminKube;
     // Live NodeClaims: one keeps its server (and gets a late duplicate), one loses its server behind our back.
     const keep = await ready('gc-keep');
     const vanished = await ready('gc-vanished');

@@ -13,7 +13,7 @@ import { createKubeRest, loadKubeConfig, type KubeRest } from '../../kube/rest.t
 import { clusterPath } from '../../kube/objects.ts';
 import { NODECLAIM_GVR, NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
 import { parseNodeClaim } from '../../kube/api/schemas.ts';
-import { DEFAULT_LEASE_NAMESPACE, microTime, startLeaderElection, type LeaderElection, type LeaseSpec } from '../../watcher/leader-election.ts';
+import { microTime, startLeaderElection, type LeaderElection, type LeaseSpec } from '../../watcher/leader-election.ts';
 import type { RunningWatcher } from '../../watcher/watcher.ts';
 import type { ProvisioningStack } from '../harness/provisioning.ts';
 import type { ControlPlane } from '../../sandbox/control-plane.ts';
@@ -179,7 +179,7 @@ describe('two watchers through the election: pending pods are planned once, also
   let stack: ProvisioningStack;
   let connection: Connection;
   const elections: LeaderElection<RunningWatcher>[] = [];
-  const kube = (): KubeRest => stack.product.kube;
+  const kube = (): KubeRest => stack.product.adminKube;
   const example = (file: string): Record<string, unknown> => parseYaml(readFileSync(new URL(`../../examples/${file}`, import.meta.url), 'utf8')) as Record<string, unknown>;
   const pod = (name: string): Record<string, unknown> => ({
     apiVersion: 'v1', kind: 'Pod',
@@ -211,13 +211,14 @@ describe('two watchers through the election: pending pods are planned once, also
     const { temporalDataConverter } = await import('../../runtime/payload-codec.ts');
     // The product's codec: the worker reads only what it encrypts.
     const dataConverter = temporalDataConverter(stack.product.payloadCodec);
+    // Both replicas as the watcher's ServiceAccount, on the chart's Lease in the release namespace, as its Deployment runs.
     for (const identity of ['watcher-a', 'watcher-b']) {
       elections.push(startLeaderElection({
-        kube: kube(),
-        namespace: DEFAULT_LEASE_NAMESPACE,
+        kube: stack.product.watcherKube,
+        namespace: stack.product.leaseNamespace,
         identity,
         start: () => startWatcher({
-          kube: kube(),
+          kube: stack.product.watcherKube,
           temporal: new Client({ connection, namespace: stack.temporal.namespace, dataConverter }),
           cloud: stack.product.cloud,
           namespace: stack.temporal.namespace,

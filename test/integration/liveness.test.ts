@@ -17,7 +17,7 @@ describe('watcher liveness backstops', () => {
   const serversOf = (uid: string): Record<string, unknown>[] =>
     stack.simulator.servers().filter((s) => (s.tags as string[]).includes(`karpenter.scaleway.com/nodeclaim-uid=${uid}`));
   const eventsOf = async (name: string): Promise<{ reason: string; message: string; type: string }[]> =>
-    (await stack.product.kube.get<{ items: { reason: string; message: string; type: string }[] }>(`/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`)).items;
+    (await stack.product.adminKube.get<{ items: { reason: string; message: string; type: string }[] }>(`/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`)).items;
   const untilGone = (name: string, timeoutMs = 90_000): Promise<boolean> =>
     eventually(`${name} deleted`, async () => ((await getNodeClaim(stack, name)) === undefined ? true : undefined), timeoutMs);
   const terminate = (workflowId: string): Promise<unknown> => stack.product.worker.client.workflow.getHandle(workflowId).terminate('test: terminated by hand');
@@ -25,14 +25,14 @@ describe('watcher liveness backstops', () => {
   before(async () => {
     // A 2 s resync instead of a minute: the backstops act on resyncs.
     stack = await useProvisioningStack({ product: { watcher: { resyncMs: 2_000 } } });
-    await stack.product.kube.post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('quick-launch', { timeouts: { launch: '20s' } }));
-    await stack.product.kube.post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('gpu'));
+    await stack.product.adminKube.post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('quick-launch', { timeouts: { launch: '20s' } }));
+    await stack.product.adminKube.post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('gpu'));
   });
 
   it('deletes a NodeClaim whose provisioning workflow was terminated before launch, and leaks nothing', async () => {
     // The create lands a few seconds after the workflow is gone: the lost create a crash leaves.
     stack.simulator.faults.addLatency({ kind: 'createServer', ms: 4_000, times: 1 });
-    await stack.product.kube.post(clusterPath(NODECLAIM_GVR), nodeClaimObject('terminated-early', { nodeClass: 'quick-launch', requirements: L4, requests: GPU_REQUEST }));
+    await stack.product.adminKube.post(clusterPath(NODECLAIM_GVR), nodeClaimObject('terminated-early', { nodeClass: 'quick-launch', requirements: L4, requests: GPU_REQUEST }));
     const nc = await eventually('the create attempt', async () => {
       const current = await getNodeClaim(stack, 'terminated-early');
       return current?.metadata.annotations?.[ANNOTATION_SERVER_CREATE_ATTEMPTED] && current.metadata.annotations[ANNOTATION_WORKFLOW_ID] ? current : undefined;
@@ -50,7 +50,7 @@ describe('watcher liveness backstops', () => {
   });
 
   it('starts a terminated termination workflow again, and the NodeClaim finishes deleting', async () => {
-    await stack.product.kube.post(clusterPath(NODECLAIM_GVR), nodeClaimObject('restarted-termination', { nodeClass: 'gpu', requirements: L4, requests: GPU_REQUEST }));
+    await stack.product.adminKube.post(clusterPath(NODECLAIM_GVR), nodeClaimObject('restarted-termination', { nodeClass: 'gpu', requirements: L4, requests: GPU_REQUEST }));
     const nc = await eventually('restarted-termination Ready', async () => {
       const current = await getNodeClaim(stack, 'restarted-termination');
       return conditionOf(current, 'Ready')?.status === 'True' ? current : undefined;
@@ -60,7 +60,7 @@ describe('watcher liveness backstops', () => {
     assert.ok(server);
     // Locked: the termination waits on it, so it is still running when terminated.
     stack.simulator.faults.lock(server.serverId);
-    await stack.product.kube.delete(clusterPath(NODECLAIM_GVR, 'restarted-termination'));
+    await stack.product.adminKube.delete(clusterPath(NODECLAIM_GVR, 'restarted-termination'));
     const workflowId = await eventually('the termination workflow', async () => (await getNodeClaim(stack, 'restarted-termination'))?.metadata.annotations?.[ANNOTATION_TERMINATION_WORKFLOW_ID]);
     await eventually('the termination to wait on the locked server', async () => (conditionOf(await getNodeClaim(stack, 'restarted-termination'), 'InstanceTerminating')?.status === 'True' ? true : undefined));
     await terminate(workflowId);

@@ -30,13 +30,15 @@ describe('metrics: /metrics answers with Karpenter\'s names, ours and Temporal\'
   let stack: ProvisioningStack;
   let server: ObservabilityServer;
   let ready = false;
+  /** The scrape after the provisioning, for the dashboard's check. */
+  let scraped = '';
 
   before(async () => {
     await installTemporalRuntime();
     stack = await useProvisioningStack({ product: { watcher: { batchIdleMs: 300, batchMaxMs: 3_000 } } });
     server = await startObservabilityServer({ component: 'worker', metricsPort: 0, healthPort: 0, host: '127.0.0.1', ready: () => ready });
-    await stack.product.kube.post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('gpu'));
-    await stack.product.kube.post(clusterPath(NODEPOOL_GVR), example('nodepool-gpu.yaml'));
+    await stack.product.adminKube.post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('gpu'));
+    await stack.product.adminKube.post(clusterPath(NODEPOOL_GVR), example('nodepool-gpu.yaml'));
   });
   after(async () => server.close());
 
@@ -48,9 +50,9 @@ describe('metrics: /metrics answers with Karpenter\'s names, ours and Temporal\'
   });
 
   it('after one NodeClaim of a NodePool goes Ready, a scrape shows every metric with its labels', async () => {
-    await stack.product.kube.post('/api/v1/namespaces/default/pods', example('pod-gpu-l4.yaml'));
+    await stack.product.adminKube.post('/api/v1/namespaces/default/pods', example('pod-gpu-l4.yaml'));
     await eventually('gpu-test Running', async () => {
-      const p = await stack.product.kube.get<{ status: { phase?: string } }>('/api/v1/namespaces/default/pods/gpu-test');
+      const p = await stack.product.adminKube.get<{ status: { phase?: string } }>('/api/v1/namespaces/default/pods/gpu-test');
       return p.status.phase === 'Running' ? p : undefined;
     }, 120_000);
     const text = await eventually('fleet price and usage scraped', async () => {
@@ -63,11 +65,14 @@ describe('metrics: /metrics answers with Karpenter\'s names, ours and Temporal\'
       return priced && initialized ? body : undefined;
     }, 60_000);
 
+    scraped = text;
     const created = samples(text, 'karpenter_nodeclaims_created_total').find((s) => s.labels['nodepool'] === 'scaleway-gpu');
     assert.equal(created?.value, 1);
     assert.equal(created?.labels['reason'], 'provisioning');
     assert.ok(samples(text, 'scw_karpenter_scaleway_calls_total').some((s) => s.labels['kind'] === 'create_server' && /^20\d$/.test(s.labels['status'] ?? '') && s.value >= 1), 'a create_server call counted');
-    assert.ok(samples(text, 'karpenter_cloudprovider_duration_seconds_count').some((s) => s.labels['method'] === 'createServer' && s.labels['controller'] === 'createServer' && s.labels['provider'] === 'scaleway'));
+    assert.ok(samples(text, 'karpenter_cloudprovider_duration_seconds_count').some((s) => s.labels['method'] === 'createServer' && s.labels['controller'] === 'nodeclaim.lifecycle' && s.labels['provider'] === 'scaleway'));
+    const unlabeled = samples(text, 'karpenter_cloudprovider_duration_seconds_count').filter((s) => !s.labels['controller'] && s.value > 0);
+    assert.deepEqual(unlabeled.map((s) => s.labels['method']), [], 'every cloud call counted under the controller that made it');
     const steps = new Set(samples(text, 'scw_karpenter_provisioning_step_duration_seconds_count').filter((s) => s.value > 0).map((s) => `${s.labels['step']}/${s.labels['outcome']}`));
     for (const step of ['choose_offerings/success', 'create_server/success', 'configure_bootstrap/success', 'wait_for_server_running/success', 'node_joined/success', 'node_initialized/success']) assert.ok(steps.has(step), `${step} in ${[...steps].join(', ')}`);
     assert.ok(samples(text, 'karpenter_nodepools_usage').some((s) => s.labels['nodepool'] === 'scaleway-gpu' && s.labels['resource_type'] === 'nvidia.com/gpu' && s.value >= 1));
@@ -77,5 +82,25 @@ describe('metrics: /metrics answers with Karpenter\'s names, ours and Temporal\'
     // The worker's SDK metrics, appended from the core's exporter; none of their names is one of ours.
     const temporal = text.split('\n').filter((l) => l.startsWith('temporal_'));
     assert.ok(temporal.some((l) => l.startsWith('temporal_activity_execution_latency') || l.startsWith('temporal_worker_task_slots')), `temporal_ metrics: ${temporal.slice(0, 5).join(' | ')}`);
+  });
+
+  it('the chart\'s Grafana dashboard queries only series the processes expose', () => {
+    assert.ok(scraped, 'the scrape of the test before');
+    const dashboard = JSON.parse(readFileSync(new URL('../../charts/scw-karpenter/dashboards/scw-karpenter.json', import.meta.url), 'utf8')) as unknown;
+    const exprs: string[] = [];
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node && typeof node === 'object') {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'expr' && typeof value === 'string') exprs.push(value);
+          else walk(value);
+        }
+      }
+    };
+    walk(dashboard);
+    const queried = new Set(exprs.flatMap((e) => [...e.matchAll(/\b((?:scw_)?karpenter_\w+|temporal_\w+)/g)].map((m) => m[1] ?? '')));
+    assert.ok(queried.size >= 10, `the dashboard's series: ${[...queried].join(', ')}`);
+    const exposed = new Set(scraped.split('\n').map((l) => /^([a-zA-Z_:][\w:]*)/.exec(l)?.[1]).filter((n): n is string => n !== undefined));
+    assert.deepEqual([...queried].filter((name) => !exposed.has(name)), [], 'every series a panel queries is on /metrics');
   });
 });

@@ -62,12 +62,12 @@ describe('payload encryption on the real stack', () => {
   let histories: CollectedHistory[];
   before(async () => {
     stack = await useProvisioningStack();
-    await stack.product.kube.post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('gpu'));
-    await stack.product.kube.post(clusterPath(NODECLAIM_GVR), nodeClaimObject(READY, { nodeClass: 'gpu', requests: GPU_REQUEST }));
+    await stack.product.adminKube.post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('gpu'));
+    await stack.product.adminKube.post(clusterPath(NODECLAIM_GVR), nodeClaimObject(READY, { nodeClass: 'gpu', requests: GPU_REQUEST }));
     await eventually(`${READY} Ready`, async () => (conditionOf(await getNodeClaim(stack, READY), 'Ready')?.status === 'True' ? true : undefined));
     // A refusal no retry fixes: the bootstrap activity fails, so the history records an application failure.
     stack.simulator.faults.failNext({ kind: 'setServerUserData', error: 'invalid_arguments', times: 1 });
-    await stack.product.kube.post(clusterPath(NODECLAIM_GVR), nodeClaimObject(REFUSED, { nodeClass: 'gpu', requests: GPU_REQUEST }));
+    await stack.product.adminKube.post(clusterPath(NODECLAIM_GVR), nodeClaimObject(REFUSED, { nodeClass: 'gpu', requests: GPU_REQUEST }));
     await eventually(`${REFUSED} rolled back and gone`, async () => ((await getNodeClaim(stack, REFUSED)) === undefined ? true : undefined), 90_000);
     histories = await collectHistories(stack.product.worker.client);
   });
@@ -130,7 +130,7 @@ describe('payload encryption on the real stack', () => {
   });
 
   it('finds no secret in the stored or decoded histories, the logs or the Events', async () => {
-    const events = (await stack.product.kube.get<{ items: unknown[] }>('/api/v1/events')).items;
+    const events = (await stack.product.adminKube.get<{ items: unknown[] }>('/api/v1/events')).items;
     assert.ok(events.length > 0);
     const secrets = [...stack.product.kubelet.joinSecrets, TEST_CREDENTIALS.secretKey, ...kubeconfigSecrets(readFileSync(stack.controlPlane.kubeconfig, 'utf8'))];
     assert.ok(stack.product.kubelet.joinSecrets.size >= 1);

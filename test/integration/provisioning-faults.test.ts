@@ -15,7 +15,7 @@ const GPU_REQUEST = { 'nvidia.com/gpu': '1', cpu: '2', memory: '8Gi' };
 
 describe('provisioning faults and cleanup', () => {
   let stack: ProvisioningStack;
-  const post = (path: string, body: unknown): Promise<unknown> => stack.product.kube.post(path, body);
+  const post = (path: string, body: unknown): Promise<unknown> => stack.product.adminKube.post(path, body);
   const serversOf = (uid: string): Record<string, unknown>[] =>
     stack.simulator.servers().filter((s) => (s.tags as string[]).includes(`karpenter.scaleway.com/nodeclaim-uid=${uid}`));
   const volumesOf = (uid: string): Record<string, unknown>[] =>
@@ -33,7 +33,7 @@ describe('provisioning faults and cleanup', () => {
   const untilGone = (name: string, timeoutMs = 60_000): Promise<boolean> =>
     eventually(`${name} deleted`, async () => ((await getNodeClaim(stack, name)) === undefined ? true : undefined), timeoutMs);
   const eventsOf = async (name: string): Promise<{ reason: string; message: string; type: string }[]> =>
-    (await stack.product.kube.get<{ items: { reason: string; message: string; type: string }[] }>(`/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`)).items;
+    (await stack.product.adminKube.get<{ items: { reason: string; message: string; type: string }[] }>(`/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`)).items;
 
   before(async () => {
     stack = await useProvisioningStack({ product: { refuseToJoin: (server) => server.name.startsWith('never-joins') } });
@@ -87,7 +87,7 @@ describe('provisioning faults and cleanup', () => {
 
   it('creates nothing for a NodeClass that is not ready, says why, and deletes the NodeClaim', async () => {
     await eventually('the NodeClass verdict', async () => {
-      const raw = await stack.product.kube.get<{ status?: { conditions?: { type: string; status: string; reason: string }[] } }>(clusterPath(SCALEWAY_NODECLASS_GVR, 'missing-secret'));
+      const raw = await stack.product.adminKube.get<{ status?: { conditions?: { type: string; status: string; reason: string }[] } }>(clusterPath(SCALEWAY_NODECLASS_GVR, 'missing-secret'));
       const ready = raw.status?.conditions?.find((c) => c.type === 'Ready');
       return ready?.status === 'False' && ready.reason === 'SecretNotFound' ? true : undefined;
     });
@@ -111,7 +111,7 @@ describe('provisioning faults and cleanup', () => {
     assert.match(warning.message, /Secret kube-system\/k3s-token does not exist/);
     assert.equal(serversOf(nc.metadata.uid ?? '').length, 0);
     assert.equal(stack.simulator.countRequests({ kind: 'createServer' }), created, 'no create call at all');
-    await stack.product.kube.patch(clusterPath(NODECLAIM_GVR, 'bad-class'), { metadata: { finalizers: (deleted.metadata.finalizers ?? []).filter((f) => f !== hold) } });
+    await stack.product.adminKube.patch(clusterPath(NODECLAIM_GVR, 'bad-class'), { metadata: { finalizers: (deleted.metadata.finalizers ?? []).filter((f) => f !== hold) } });
     await untilGone('bad-class');
   });
 
@@ -172,7 +172,7 @@ describe('provisioning faults and cleanup', () => {
     // A second replica, as a Deployment with two replicas and no leader election would run.
     const connection = await Connection.connect({ address: stack.temporal.address });
     const second = await startWatcher({
-      kube: stack.product.kube,
+      kube: stack.product.adminKube,
       // The product's codec: a watcher without it cannot read the workflows it finds.
       temporal: new Client({ connection, namespace: stack.temporal.namespace, dataConverter: temporalDataConverter(stack.product.payloadCodec) }),
       cloud: stack.product.cloud,
@@ -202,12 +202,12 @@ describe('provisioning faults and cleanup', () => {
       metadata: { name: 'trainer' },
       spec: { nodeName, tolerations: [{ operator: 'Exists' }], containers: [{ name: 'c', image: 'registry.invalid/trainer:1' }] },
     });
-    await stack.product.kube.delete(clusterPath(NODECLAIM_GVR, 'to-delete'));
+    await stack.product.adminKube.delete(clusterPath(NODECLAIM_GVR, 'to-delete'));
     await untilGone('to-delete', 90_000);
     assert.equal(serversOf(uid).length, 0, 'server gone');
     assert.equal(volumesOf(uid).length, 0, 'volume gone');
-    assert.equal(await getNode(stack.product.kube, nodeName), undefined, 'Node deleted');
-    const pod = await stack.product.kube.getOrUndefined<{ metadata: { deletionTimestamp?: string } }>('/api/v1/namespaces/default/pods/trainer');
+    assert.equal(await getNode(stack.product.adminKube, nodeName), undefined, 'Node deleted');
+    const pod = await stack.product.adminKube.getOrUndefined<{ metadata: { deletionTimestamp?: string } }>('/api/v1/namespaces/default/pods/trainer');
     assert.ok(pod === undefined || pod.metadata.deletionTimestamp, 'the pod was evicted');
     const reasons = (await eventsOf('to-delete')).map((e) => e.reason);
     assert.ok(reasons.includes('Terminating'), `events: ${reasons.join(', ')}`);

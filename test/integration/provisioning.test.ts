@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { clusterPath, getNode } from '../../kube/objects.ts';
+import { KubeError, type KubeRest } from '../../kube/rest.ts';
 import { NODECLAIM_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
 import { parseProviderId } from '../../kube/api/provider-id.ts';
 import { conditionOf, eventually, getNodeClaim, nodeClaimObject, nodeClassObject, useProvisioningStack, type ProvisioningStack } from '../harness/provisioning.ts';
@@ -39,11 +40,11 @@ describe('durable provisioning of a NodeClaim', () => {
   let stack: ProvisioningStack;
   before(async () => {
     stack = await useProvisioningStack();
-    await stack.product.kube.post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('gpu'));
+    await stack.product.adminKube.post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('gpu'));
   });
 
   async function provisionToReady(name: string, requirements: unknown[]): Promise<void> {
-    await stack.product.kube.post(clusterPath(NODECLAIM_GVR), nodeClaimObject(name, { nodeClass: 'gpu', requirements, requests: GPU_REQUEST }));
+    await stack.product.adminKube.post(clusterPath(NODECLAIM_GVR), nodeClaimObject(name, { nodeClass: 'gpu', requirements, requests: GPU_REQUEST }));
     await eventually(`${name} Ready`, async () => {
       const nc = await getNodeClaim(stack, name);
       const ready = conditionOf(nc, 'Ready');
@@ -51,6 +52,19 @@ describe('durable provisioning of a NodeClaim', () => {
       return ready?.status === 'True' ? true : undefined;
     });
   }
+
+  it('runs the worker and the watcher as their ServiceAccounts, held to the chart\'s roles, the watcher\'s Lease in the release namespace', async () => {
+    const whoAmI = async (kube: KubeRest): Promise<string> =>
+      (await kube.post<{ status: { userInfo: { username: string } } }>('/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' })).status.userInfo.username;
+    assert.equal(await whoAmI(stack.product.workerKube), 'system:serviceaccount:scw-karpenter:scw-karpenter-worker');
+    assert.equal(await whoAmI(stack.product.watcherKube), 'system:serviceaccount:scw-karpenter:scw-karpenter-watcher');
+    const refused = (call: Promise<unknown>): Promise<number> => call.then(() => 200, (err: unknown) => (err instanceof KubeError ? err.status : 0));
+    assert.equal(await refused(stack.product.workerKube.post(clusterPath(NODECLAIM_GVR), nodeClaimObject('not-the-workers-job', { nodeClass: 'gpu' }))), 403, 'the worker creates no NodeClaims');
+    assert.equal(await refused(stack.product.watcherKube.get('/api/v1/namespaces/kube-system/secrets')), 403, 'the watcher reads no bootstrap tokens');
+    const lease = await stack.product.adminKube.get<{ spec: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${stack.product.leaseNamespace}/leases/scw-karpenter-watcher`);
+    assert.equal(stack.product.leaseNamespace, 'scw-karpenter');
+    assert.ok(lease.spec.holderIdentity, 'the watcher holds the Lease');
+  });
 
   it('brings an L4 NodeClaim to Ready: one tagged server, providerID, labels, capacity, finalizer, joined node', async () => {
     await provisionToReady('gpu-l4-a', [{ key: 'karpenter.scaleway.com/instance-gpu-name', operator: 'In', values: ['l4'] }]);
@@ -77,7 +91,7 @@ describe('durable provisioning of a NodeClaim', () => {
       ['karpenter.scaleway.com/cluster=sandbox', 'karpenter.scaleway.com/managed', 'karpenter.scaleway.com/nodeclaim-uid=' + nc.metadata.uid, 'karpenter.scaleway.com/nodeclaim=gpu-l4-a', 'karpenter.scaleway.com/nodepool=gpu'].sort(),
     );
 
-    const node = await getNode(stack.product.kube, nc.status.nodeName ?? '');
+    const node = await getNode(stack.product.adminKube, nc.status.nodeName ?? '');
     assert.ok(node, 'the Node exists');
     assert.equal(node.spec.providerID, nc.status.providerID);
     assert.equal(node.metadata.labels?.['karpenter.sh/registered'], 'true');
@@ -88,7 +102,7 @@ describe('durable provisioning of a NodeClaim', () => {
 
     // The join token is dead once the node joined: its Secret is gone, so the token the kubeadm
     // user data still holds (left there to save a call) no longer authenticates.
-    const tokens = await stack.product.kube.get<{ items: unknown[] }>(`/api/v1/namespaces/kube-system/secrets?labelSelector=${encodeURIComponent(`karpenter.scaleway.com/nodeclaim-uid=${nc.metadata.uid}`)}`);
+    const tokens = await stack.product.adminKube.get<{ items: unknown[] }>(`/api/v1/namespaces/kube-system/secrets?labelSelector=${encodeURIComponent(`karpenter.scaleway.com/nodeclaim-uid=${nc.metadata.uid}`)}`);
     assert.equal(tokens.items.length, 0);
     const cloudInit = await (await fetch(`${stack.simulator.url}/instance/v1/zones/fr-par-2/servers/${ref.serverId}/user_data/cloud-init`, { headers: { 'X-Auth-Token': TEST_CREDENTIALS.secretKey } })).text();
     const token = /\b([a-z0-9]{6}\.[a-z0-9]{16})\b/.exec(cloudInit)?.[1];
@@ -105,13 +119,13 @@ describe('durable provisioning of a NodeClaim', () => {
   });
 
   it('joins a k3s cluster with the token from the referenced Secret', async () => {
-    await stack.product.kube.post('/api/v1/namespaces/kube-system/secrets', {
+    await stack.product.adminKube.post('/api/v1/namespaces/kube-system/secrets', {
       apiVersion: 'v1', kind: 'Secret', metadata: { name: 'k3s-join', namespace: 'kube-system' }, stringData: { token: 'K10example::server:3f9c1d2e7a' },
     });
-    await stack.product.kube.post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('k3s', {
+    await stack.product.adminKube.post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('k3s', {
       bootstrap: { mode: 'k3s', k3s: { serverURL: 'https://k3s.cluster.internal:6443', tokenSecretRef: { name: 'k3s-join', namespace: 'kube-system' } } },
     }));
-    await stack.product.kube.post(clusterPath(NODECLAIM_GVR), nodeClaimObject('gpu-k3s', { nodeClass: 'k3s', requirements: [], requests: GPU_REQUEST }));
+    await stack.product.adminKube.post(clusterPath(NODECLAIM_GVR), nodeClaimObject('gpu-k3s', { nodeClass: 'k3s', requirements: [], requests: GPU_REQUEST }));
     await eventually('gpu-k3s Ready', async () => (conditionOf(await getNodeClaim(stack, 'gpu-k3s'), 'Ready')?.status === 'True' ? true : undefined));
     assert.ok(stack.product.kubelet.joinSecrets.has('K10example::server:3f9c1d2e7a'), 'the node joined with the token of the Secret');
     // The k3s token outlives the join: once joined, the server's user data is deleted.

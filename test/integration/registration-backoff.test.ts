@@ -28,7 +28,7 @@ function nodePoolObject(name: string, nodeClass: string, requirements: unknown[]
 
 describe('why nothing is bought, and not buying forever', () => {
   let stack: ProvisioningStack;
-  const kube = (): ProvisioningStack['product']['kube'] => stack.product.kube;
+  const kube = (): ProvisioningStack['product']['adminKube'] => stack.product.adminKube;
   const pod = (name: string, pool: string): Record<string, unknown> => ({
     apiVersion: 'v1', kind: 'Pod',
     metadata: { name },

@@ -18,12 +18,20 @@ import {
   type K3sBootstrapInput,
   type K3sJoin,
   type KosmosBootstrapInput,
+  type KubeletConfig,
   type NodeRegistration,
 } from '../../bootstrap/index.ts';
 
 const SERVER_ID = '0b6c3f7e-8d4a-4c59-9a4e-2f1d6b7c8e90';
 const PROVIDER_ID = `scaleway://instance/fr-par-2/${SERVER_ID}`;
 const CA_HASH = `sha256:${'0123456789abcdef'.repeat(4)}`;
+/** An 8-vCPU type's reservations with a NodeClass systemReserved and a memory eviction override. */
+const KUBELET: KubeletConfig = {
+  maxPods: 58,
+  kubeReserved: { cpu: '90m', memory: '893Mi', 'ephemeral-storage': '1Gi' },
+  systemReserved: { cpu: '100m', memory: '512Mi' },
+  evictionHard: { 'memory.available': '5%', 'nodefs.available': '10%', 'nodefs.inodesFree': '5%', 'imagefs.available': '15%' },
+};
 
 function node(overrides: Partial<NodeRegistration> = {}): NodeRegistration {
   return {
@@ -49,6 +57,7 @@ function node(overrides: Partial<NodeRegistration> = {}): NodeRegistration {
 const kubeadmInput = (extra: Partial<Extract<BootstrapInput, { mode: 'kubeadm' }>> = {}): BootstrapInput => ({
   mode: 'kubeadm',
   node: node(),
+  kubelet: KUBELET,
   kubeadm: { apiServerEndpoint: '10.42.0.1:6443', token: 'x7k2pq.0123456789abcdef', caCertHashes: [CA_HASH] },
   ...extra,
 });
@@ -56,12 +65,14 @@ const kubeadmInput = (extra: Partial<Extract<BootstrapInput, { mode: 'kubeadm' }
 const k3sInput = (k3s: Partial<K3sJoin> = {}): K3sBootstrapInput => ({
   mode: 'k3s',
   node: node(),
+  kubelet: KUBELET,
   k3s: { url: 'https://10.42.0.1:6443', token: "K10deadbeef::server:pa'ss word", ...k3s },
 });
 
 const kosmosInput = (): KosmosBootstrapInput => ({
   mode: 'kosmos',
   node: node(),
+  kubelet: KUBELET,
   kosmos: {
     poolId: '5e2b1c3d-4f5a-4b6c-8d7e-9f0a1b2c3d4e',
     poolRegion: 'fr-par',
@@ -169,9 +180,9 @@ describe('kubeadm mode', () => {
   });
 
   it('passes extra kubelet flags but refuses the ones it owns', () => {
-    const ok = renderBootstrap(kubeadmInput({ kubeadm: { apiServerEndpoint: 'api.example.com:6443', token: 'x7k2pq.0123456789abcdef', caCertHashes: [CA_HASH], kubeletExtraArgs: [{ name: 'max-pods', value: '64' }], criSocket: 'unix:///run/containerd/containerd.sock' } }));
+    const ok = renderBootstrap(kubeadmInput({ kubeadm: { apiServerEndpoint: 'api.example.com:6443', token: 'x7k2pq.0123456789abcdef', caCertHashes: [CA_HASH], kubeletExtraArgs: [{ name: 'v', value: '2' }], criSocket: 'unix:///run/containerd/containerd.sock' } }));
     const cfg = parse(file(cloudConfig(ok.cloudInit), PATHS.kubeadmJoinConfig).content) as { nodeRegistration: { criSocket: string; kubeletExtraArgs: { name: string; value: string }[] } };
-    assert.deepEqual(cfg.nodeRegistration.kubeletExtraArgs.at(-1), { name: 'max-pods', value: '64' });
+    assert.deepEqual(cfg.nodeRegistration.kubeletExtraArgs.at(-1), { name: 'v', value: '2' });
     assert.equal(cfg.nodeRegistration.criSocket, 'unix:///run/containerd/containerd.sock');
     assert.throws(
       () => renderBootstrap(kubeadmInput({ kubeadm: { apiServerEndpoint: '10.42.0.1:6443', token: 'x7k2pq.0123456789abcdef', caCertHashes: [CA_HASH], kubeletExtraArgs: [{ name: 'provider-id', value: 'x' }] } })),
@@ -227,6 +238,11 @@ describe('k3s mode', () => {
         '--node-taint=example.com/gpu-operator-pending:NoSchedule',
         '--node-taint=karpenter.sh/unregistered:NoExecute',
         `--kubelet-arg=provider-id=${PROVIDER_ID}`,
+        // Each kubelet flag reaches k3s as one argument, commas and '<' intact.
+        '--kubelet-arg=max-pods=58',
+        '--kubelet-arg=kube-reserved=cpu=90m,memory=893Mi,ephemeral-storage=1Gi',
+        '--kubelet-arg=system-reserved=cpu=100m,memory=512Mi',
+        '--kubelet-arg=eviction-hard=memory.available<5%,nodefs.available<10%,nodefs.inodesFree<5%,imagefs.available<15%',
       ]);
       assert.ok(lines.includes('URL https://10.42.0.1:6443'));
       assert.ok(lines.includes("TOKEN K10deadbeef::server:pa'ss word"));
@@ -290,6 +306,7 @@ describe('custom mode', () => {
   const customInput = (t = template): BootstrapInput => ({
     mode: 'custom',
     node: node(),
+    kubelet: KUBELET,
     custom: { template: t, token: 'x7k2pq.0123456789abcdef', apiServerEndpoint: '10.42.0.1:6443', caCertHashes: [CA_HASH] },
   });
 
@@ -300,11 +317,12 @@ describe('custom mode', () => {
     assert.equal(runcmd[0], `/opt/join.sh --name gpu-l4-x7k2p --token x7k2pq.0123456789abcdef --endpoint 10.42.0.1:6443 --ca ${CA_HASH}`);
     const labels = Object.entries(OUR_LABELS).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(',');
     const taints = 'nvidia.com/gpu=yes:NoSchedule,example.com/gpu-operator-pending:NoSchedule,karpenter.sh/unregistered:NoExecute';
-    assert.equal(runcmd[1], `echo "--node-labels=${labels} --register-with-taints=${taints} --provider-id=${PROVIDER_ID}" > /etc/default/kubelet`);
+    const reservations = "--max-pods=58 --kube-reserved=cpu=90m,memory=893Mi,ephemeral-storage=1Gi --system-reserved=cpu=100m,memory=512Mi '--eviction-hard=memory.available<5%,nodefs.available<10%,nodefs.inodesFree<5%,imagefs.available<15%'";
+    assert.equal(runcmd[1], `echo "--node-labels=${labels} --register-with-taints=${taints} --provider-id=${PROVIDER_ID} ${reservations}" > /etc/default/kubelet`);
     assert.equal(file(doc, '/etc/node-meta').content, `${PROVIDER_ID} fr-par-2 fr-par ${SERVER_ID} ${labels} ${taints}`);
     assert.ok(file(doc, PATHS.nodeHint));
     assert.deepEqual(r.warnings, []);
-    assert.equal(Object.keys(CUSTOM_TEMPLATE_VARIABLES).length, 12);
+    assert.equal(Object.keys(CUSTOM_TEMPLATE_VARIABLES).length, 16);
   });
 
   it('rejects an unknown variable, naming it and the known ones', () => {
@@ -318,19 +336,20 @@ describe('custom mode', () => {
   it('rejects other template syntax, unclosed braces and variables without a value', () => {
     assert.throws(() => renderBootstrap(customInput('#cloud-config\nruncmd: ["{{ if .Token }}x{{ end }}"]\n')), /unsupported expression \{\{ if \.Token \}\}/);
     assert.throws(() => renderBootstrap(customInput('#cloud-config\nruncmd: ["{{ .NodeName"]\n')), /line 2: "\{\{" without a closing/);
-    const noToken: BootstrapInput = { mode: 'custom', node: node(), custom: { template: '#!/bin/sh\necho {{ .Token }} {{ .ProviderID }}\n' } };
+    const noToken: BootstrapInput = { mode: 'custom', node: node(), kubelet: KUBELET, custom: { template: '#!/bin/sh\necho {{ .Token }} {{ .ProviderID }}\n' } };
     assert.throws(() => renderBootstrap(noToken), /\.Token has no value: set custom\.token/);
   });
 
   it('wraps a script template in a root-only file that cloud-init runs, and warns when the provider ID is unused', () => {
-    const r = renderBootstrap({ mode: 'custom', node: node(), custom: { template: '#!/bin/sh\nset -e\necho {{ .NodeName }}\n' } });
+    const r = renderBootstrap({ mode: 'custom', node: node(), kubelet: KUBELET, custom: { template: '#!/bin/sh\nset -e\necho {{ .NodeName }}\n' } });
     const doc = cloudConfig(r.cloudInit);
     const script = file(doc, PATHS.customScript);
     assert.equal(script.permissions, '0700');
     assert.equal(script.content, '#!/bin/sh\nset -e\necho gpu-l4-x7k2p\n');
     assert.deepEqual(doc.runcmd, [[PATHS.customScript]]);
-    assert.equal(r.warnings.length, 1);
+    assert.equal(r.warnings.length, 2);
     assert.match(r.warnings[0]!, /provider ID/);
+    assert.match(r.warnings[1]!, /\{\{ \.MaxPods \}\}, \{\{ \.KubeReserved \}\}, \{\{ \.SystemReserved \}\} and \{\{ \.EvictionHard \}\}: the kubelet will not reserve/);
   });
 });
 
@@ -365,7 +384,7 @@ describe('NodeClass userData merge', () => {
     assert.equal(doc.package_update, true);
     assert.deepEqual(doc.ntp, { servers: ['ntp.example.com'] });
     assert.equal(doc.hostname, 'gpu-l4-x7k2p');
-    assert.deepEqual(files(doc).map((f) => f.path), ['/etc/motd', PATHS.nodeHint, PATHS.kubeadmJoinConfig]);
+    assert.deepEqual(files(doc).map((f) => f.path), ['/etc/motd', PATHS.nodeHint, PATHS.kubeadmJoinConfig, PATHS.kubeadmKubeletPatch]);
     assert.ok(!file(doc, PATHS.kubeadmJoinConfig).content.includes('hijack'));
     assert.equal(r.warnings.length, 2);
     assert.ok(r.warnings.some((w) => w.includes(`${PATHS.kubeadmJoinConfig} dropped`)));
@@ -397,6 +416,7 @@ describe('parseRenderedBootstrap', () => {
       labels: OUR_LABELS,
       taints: REGISTER_TAINTS,
       kubeadm: { apiServerEndpoint: '10.42.0.1:6443', token: 'x7k2pq.0123456789abcdef', caCertHashes: [CA_HASH] },
+      kubelet: KUBELET,
     });
 
     const k3s = parseRenderedBootstrap(renderCloudInit(k3sInput()));
@@ -410,7 +430,7 @@ describe('parseRenderedBootstrap', () => {
     assert.deepEqual(kosmos.kosmos, { poolId: '5e2b1c3d-4f5a-4b6c-8d7e-9f0a1b2c3d4e', poolRegion: 'fr-par', metadataUrl: 'https://api.scaleway.com/k8s/v1/regions/fr-par/nodes/abc/metadata', nodeSecretKey: 'node-secret-0f9e8d' });
     assert.deepEqual(kosmos.labels, {});
 
-    const custom = parseRenderedBootstrap(renderCloudInit({ mode: 'custom', node: node(), custom: { template: '#!/bin/sh\necho {{ .KubeletArgs }}\n' } }));
+    const custom = parseRenderedBootstrap(renderCloudInit({ mode: 'custom', node: node(), kubelet: KUBELET, custom: { template: '#!/bin/sh\necho {{ .KubeletArgs }}\n' } }));
     assert.equal(custom.mode, 'custom');
     assert.equal(custom.nodeName, 'gpu-l4-x7k2p');
     assert.equal(custom.kubeadm, undefined);
@@ -441,5 +461,64 @@ describe('input validation', () => {
   it('registers one taint per key and effect', () => {
     const r = renderBootstrap(kubeadmInput({ node: node({ startupTaints: [{ key: 'karpenter.sh/unregistered', effect: 'NoExecute' }, { key: 'nvidia.com/gpu', value: 'yes', effect: 'NoSchedule' }] }) }));
     assert.deepEqual(r.registerTaints, [REGISTER_TAINTS[0], REGISTER_TAINTS[2]]);
+  });
+});
+
+describe('kubelet configuration (maxPods, reservations, eviction thresholds) in every mode', () => {
+  const fragment = { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', ...KUBELET };
+
+  it('kubeadm: a KubeletConfiguration merge patch in the JoinConfiguration\'s patches directory', () => {
+    const doc = cloudConfig(renderCloudInit(kubeadmInput()));
+    const join = parse(file(doc, PATHS.kubeadmJoinConfig).content) as { patches?: { directory?: string } };
+    assert.equal(join.patches?.directory, PATHS.kubeadmPatchesDir);
+    // kubeadm picks patches by file name: target "kubeletconfiguration", patch type "merge".
+    assert.equal(PATHS.kubeadmKubeletPatch, `${PATHS.kubeadmPatchesDir}/kubeletconfiguration+merge.yaml`);
+    const patch = file(doc, PATHS.kubeadmKubeletPatch);
+    assert.deepEqual(parse(patch.content), fragment);
+    assert.equal(patch.permissions, '0644');
+  });
+
+  it('kubeadm: clears a cluster-wide systemReserved when the NodeClass sets none, so the node reserves only what the planner counted', () => {
+    const doc = cloudConfig(renderCloudInit(kubeadmInput({ kubelet: { ...KUBELET, systemReserved: {} } })));
+    const patch = parse(file(doc, PATHS.kubeadmKubeletPatch).content) as Record<string, unknown>;
+    assert.equal(patch.systemReserved, null);
+    assert.deepEqual(parseRenderedBootstrap(renderCloudInit(kubeadmInput({ kubelet: { ...KUBELET, systemReserved: {} } }))).kubelet.systemReserved, {});
+  });
+
+  it('kubeadm: refuses the kubelet flags the reservations own in kubeletExtraArgs', () => {
+    for (const name of ['max-pods', 'kube-reserved', 'system-reserved', 'eviction-hard']) {
+      assert.throws(
+        () => renderBootstrap(kubeadmInput({ kubeadm: { apiServerEndpoint: '10.42.0.1:6443', token: 'x7k2pq.0123456789abcdef', caCertHashes: [CA_HASH], kubeletExtraArgs: [{ name, value: '1' }] } })),
+        new RegExp(`--${name} is rendered from the NodeClass's spec.kubelet`),
+      );
+    }
+  });
+
+  it('kosmos: a --config-dir drop-in with the same fields', () => {
+    const doc = cloudConfig(renderCloudInit(kosmosInput()));
+    assert.deepEqual(parse(file(doc, PATHS.kubeletDropIn).content), fragment);
+  });
+
+  it('custom: MaxPods, KubeReserved, SystemReserved and EvictionHard as the kubelet flags take them', () => {
+    const r = renderBootstrap({ mode: 'custom', node: node(), kubelet: KUBELET, custom: { template: '#cloud-config\nruncmd:\n  - [kubelet, "--provider-id={{ .ProviderID }}", "--max-pods={{ .MaxPods }}", "--kube-reserved={{ .KubeReserved }}", "--system-reserved={{ .SystemReserved }}", "--eviction-hard={{ .EvictionHard }}"]\n' } });
+    assert.deepEqual(r.warnings, []);
+    const runcmd = cloudConfig(r.cloudInit).runcmd as string[][];
+    assert.deepEqual(runcmd[0]!.slice(2), [
+      '--max-pods=58',
+      '--kube-reserved=cpu=90m,memory=893Mi,ephemeral-storage=1Gi',
+      '--system-reserved=cpu=100m,memory=512Mi',
+      '--eviction-hard=memory.available<5%,nodefs.available<10%,nodefs.inodesFree<5%,imagefs.available<15%',
+    ]);
+  });
+
+  it('reads the same settings back from every mode\'s rendered document', () => {
+    const inputs: BootstrapInput[] = [kubeadmInput(), k3sInput(), kosmosInput(), { mode: 'custom', node: node(), kubelet: KUBELET, custom: { template: '#!/bin/sh\nexec kubelet {{ .KubeletArgs }}\n' } }];
+    for (const input of inputs) assert.deepEqual(parseRenderedBootstrap(renderCloudInit(input)).kubelet, KUBELET, input.mode);
+  });
+
+  it('refuses values that are not quantities or percentages, and a maxPods below one', () => {
+    assert.throws(() => renderBootstrap({ ...k3sInput(), kubelet: { ...KUBELET, kubeReserved: { cpu: '1,memory=0' } } }), /kubeReserved\.cpu "1,memory=0" is not a quantity/);
+    assert.throws(() => renderBootstrap({ ...kosmosInput(), kubelet: { ...KUBELET, evictionHard: { 'memory.available': '1Gi\nx' } } }), /evictionHard\.memory\.available/);
+    assert.throws(() => renderBootstrap(kubeadmInput({ kubelet: { ...KUBELET, maxPods: 0 } })), /maxPods 0 is not a positive integer/);
   });
 });

@@ -152,6 +152,7 @@ describe('CA pin and cluster-info', () => {
     const cloudInit = renderCloudInit({
       mode: 'kubeadm',
       node: { nodeName: 'gpu-l4-x7k2p', zone: 'nl-ams-1', serverId: '0b6c3f7e-8d4a-4c59-9a4e-2f1d6b7c8e90', labels: {}, taints: [], startupTaints: [] },
+      kubelet: { maxPods: 110, kubeReserved: { cpu: '90m', memory: '1465Mi', 'ephemeral-storage': '1Gi' }, systemReserved: {}, evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '10%' } },
       kubeadm: { apiServerEndpoint: info.apiServerEndpoint, token: formatBootstrapToken(token), caCertHashes: [info.caCertHash] },
     });
     const parsed = parseRenderedBootstrap(cloudInit);

@@ -418,7 +418,7 @@ describe('underutilized', () => {
     const pdb = { metadata: { name: 'train', namespace: 'ml' }, spec: { selector: { matchLabels: { app: 'train' } } }, status: { disruptionsAllowed: 0 } };
     const held = decide({ ...base, pods: [gpuPod('x', 'a', { labels: { app: 'train' } })], pdbs: [pdb] });
     assert.deepEqual(held.decisions, []);
-    assert.deepEqual(held.blocked.map((b) => [b.blocker, b.message]), [['PodDisruptionBudget', 'PodDisruptionBudget ml/train allows 0 more disruption(s), evicting would need 1 (pod ml/x)']]);
+    assert.deepEqual(held.blocked.map((b) => [b.blocker, b.message]), [['PodDisruptionBudget', 'pdb prevents pod evictions (PodDisruptionBudget=[ml/train]): it allows 0 more disruption(s), evicting would need 1 (pod ml/x)']]);
     const allowed = decide({ ...base, pods: [gpuPod('x', 'a', { labels: { app: 'train' } })], pdbs: [{ ...pdb, status: { disruptionsAllowed: 1 } }] });
     assert.deepEqual(names(allowed.decisions), ['a']);
   });

@@ -49,13 +49,16 @@ function rank(offers: readonly ServerTypeOffer[], requirements: Requirements, re
 
 const names = (offers: readonly ServerTypeOffer[]): string[] => offers.map((o) => o.commercialType);
 
-/** Kube-reserved CPU in millicores, written from the published table: 60m, +10m, +5m per core for cores 3-4, +2.5m per core above. */
+/** Kube-reserved CPU in millicores, written from the published table: 60m, +10m, +5m per core for cores 3-4, +2.5m per core above (whole millicores, as Karpenter truncates). */
 function reservedMillicores(cores: number): number {
   if (cores <= 1) return 60 * cores;
   if (cores <= 2) return 60 + 10 * (cores - 1);
   if (cores <= 4) return 70 + 5 * (cores - 2);
-  return 80 + 2.5 * (cores - 4);
+  return 80 + Math.floor(2.5 * (cores - 4));
 }
+
+/** Ephemeral storage pods may use: the root volume less 1 GiB kube-reserved and the 10% nodefs.available eviction threshold. */
+const ROOT_ALLOCATABLE = ROOT - 2 ** 30 - ROOT * 0.1;
 
 function assertSortedByPrice(offers: readonly ServerTypeOffer[]): void {
   for (let i = 1; i < offers.length; i++) {
@@ -141,10 +144,10 @@ describe('capacity and allocatable', () => {
   it('takes capacity from the facts', () => {
     const o = catalog.offer('fr-par-2', 'L4-2-24G')!;
     assert.deepEqual(instanceCapacity(toOffer(o), ROOT), { cpu: o.facts.ncpus, memory: o.facts.ram, gpu: 2, pods: 110, ephemeralStorage: ROOT });
-    assert.equal(instanceCapacity(toOffer(o), ROOT, 58).pods, 58);
+    assert.equal(instanceCapacity(toOffer(o), ROOT, { maxPods: 58 }).pods, 58);
   });
 
-  it('reserves CPU by the kube-reserved table and memory by 11 MiB per pod + 255 MiB + 100 MiB eviction, for every fr-par-2 type', () => {
+  it('reserves CPU by the kube-reserved table, memory by 11 MiB per pod + 255 MiB + 100 MiB eviction, storage by 1 GiB + 10% eviction, for every fr-par-2 type', () => {
     for (const o of catalog.offers('fr-par-2')) {
       const a = instanceAllocatable(toOffer(o), ROOT);
       const cpuMillis = o.facts.ncpus * 1000 - reservedMillicores(o.facts.ncpus);
@@ -152,13 +155,13 @@ describe('capacity and allocatable', () => {
       assert.equal(a.memory, o.facts.ram - (11 * 110 + 255 + 100) * MiB, o.commercialType);
       assert.equal(a.gpu, o.facts.gpu);
       assert.equal(a.pods, 110);
-      assert.equal(a.ephemeralStorage, ROOT * 0.9);
+      assert.equal(a.ephemeralStorage, ROOT_ALLOCATABLE);
     }
   });
 
   it('uses maxPods for the memory reservation', () => {
     const o = catalog.offer('fr-par-2', 'L4-1-24G')!;
-    assert.equal(instanceAllocatable(toOffer(o), ROOT, 58).memory, o.facts.ram - (11 * 58 + 255 + 100) * MiB);
+    assert.equal(instanceAllocatable(toOffer(o), ROOT, { maxPods: 58 }).memory, o.facts.ram - (11 * 58 + 255 + 100) * MiB);
   });
 
   it('reserves 60m on one core, 70m on two, 80m on four, 90m on eight', () => {
@@ -178,7 +181,7 @@ describe('toResourceList', () => {
       cpu: '7910m',
       memory: `${(o.facts.ram - 1565 * MiB) / 1024}Ki`,
       pods: '110',
-      'ephemeral-storage': `${Math.floor((ROOT * 0.9) / 1024)}Ki`,
+      'ephemeral-storage': `${Math.floor(ROOT_ALLOCATABLE / 1024)}Ki`,
       'nvidia.com/gpu': '1',
     });
   });

@@ -37,6 +37,12 @@ die() { say "$*"; exit 1; }
 started=$SECONDS
 
 [[ -x $node ]] || die "node_modules/.bin/node is missing: run npm ci first"
+# One build at a time per cache (test runs call this concurrently): a second caller waits, then finds the image up to date.
+mkdir -p "$cache"
+if command -v flock >/dev/null; then
+  exec 9>"$cache/.build.lock"
+  flock 9
+fi
 # The Debian tooling (umoci and the rest), installed by the project's own script when missing.
 bash "$(dirname "${BASH_SOURCE[0]}")/../install-container-tools.sh"
 for tool in umoci tar gzip dpkg-deb sha256sum; do

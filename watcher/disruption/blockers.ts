@@ -74,7 +74,8 @@ export class PdbLedger {
     for (const [key, { pdb, pods: covered }] of wanted) {
       const left = (pdb.status?.disruptionsAllowed ?? 0) - (this.used.get(key) ?? 0);
       if (covered.length > left) {
-        return { kind: 'PodDisruptionBudget', message: `PodDisruptionBudget ${key} allows ${Math.max(0, left)} more disruption(s), evicting would need ${covered.length} (pod ${podKey(covered[0]!)})` };
+        // Upstream's wording first (pkg/utils/pdb CanEvictPods), then how far off the budget is.
+        return { kind: 'PodDisruptionBudget', message: `pdb prevents pod evictions (PodDisruptionBudget=[${key}]): it allows ${Math.max(0, left)} more disruption(s), evicting would need ${covered.length} (pod ${podKey(covered[0]!)})` };
       }
     }
     return undefined;

@@ -1,18 +1,21 @@
 // The disruption loop: every few seconds, the decisions of decide.ts applied.
 // The Drifted and Consolidatable conditions the pass computed are written
 // first; a chosen NodeClaim is then deleted (its termination workflow drains
-// the node and gives the server back); what is held back is told on the
-// NodeClaim once.
+// the node and gives the server back); what is held back (DisruptionBlocked)
+// or cannot go (Unconsolidatable) is told once on the NodeClaim and its Node.
+// PodDisruptionBudgets come from the watcher's cache, as the pods do.
 import type { KubeRest } from '../../kube/rest.ts';
-import { parsePod, parseNode } from '../../kube/api/core.ts';
+import { parsePod, parseNode, type Node } from '../../kube/api/core.ts';
 import { isConflict, isNotFound } from '../../kube/rest.ts';
-import { parseNodeClaim, parseNodePool, parseScalewayNodeClass, isScalewayNodeClassRef } from '../../kube/api/schemas.ts';
+import { parseNodeClaim, parseNodePool, parseScalewayNodeClass, isScalewayNodeClassRef, type NodeClaim } from '../../kube/api/schemas.ts';
 import { NODECLAIM_GVR } from '../../kube/api/constants.ts';
 import { clusterPath, nodeClaimEventTarget, recordEvent, updateNodeClaimStatus } from '../../kube/objects.ts';
 import type { CatalogCache } from '../../scaleway/caches.ts';
 import { decideDisruptions, priceFromOffers } from './decide.ts';
+import { parsePodDisruptionBudget } from './pdbs.ts';
 import type { WatchedObjects } from '../sources.ts';
 import { errorMessage, log } from '../../runtime/log.ts';
+import { CONTROLLER, withController } from '../../runtime/metrics.ts';
 
 const logger = log.child({ logger: 'watcher.disruption' });
 
@@ -26,6 +29,9 @@ export interface DisruptionController {
   runOnce(): Promise<string[]>;
   stop(): Promise<void>;
 }
+
+/** Upstream's Event messages start with a capital ("Pdb prevents pod evictions ..."). */
+const capitalized = (message: string): string => message.charAt(0).toUpperCase() + message.slice(1);
 
 function parsed<T>(parse: (o: unknown) => T, list: readonly unknown[]): T[] {
   return list.flatMap((raw) => {
@@ -57,13 +63,15 @@ export function startDisruptionController(opts: DisruptionControllerOptions): Di
     const pools = new Set(nodePools.map((p) => p.metadata.name));
     const nodeClaims = parsed(parseNodeClaim, opts.sources.nodeClaims()).filter((nc) => pools.has(nc.metadata.labels?.['karpenter.sh/nodepool'] ?? ''));
     if (nodeClaims.length === 0) return [];
-    const offers = (await Promise.all(opts.zones().map((z) => opts.catalog.offers(z).catch(() => [])))).flat();
+    // The catalog's Scaleway calls count under karpenter_cloudprovider_*{controller="disruption"}, as Karpenter's do.
+    const offers = (await withController(CONTROLLER.disruption, () => Promise.all(opts.zones().map((z) => opts.catalog.offers(z).catch(() => []))))).flat();
     const plan = decideDisruptions({
       nodePools,
       nodeClaims,
       nodes: parsed(parseNode, opts.sources.nodes()),
       pods: parsed(parsePod, opts.sources.pods()).filter((p) => p.spec.nodeName),
       nodeClasses: parsed(parseScalewayNodeClass, opts.sources.nodeClasses()),
+      pdbs: opts.sources.podDisruptionBudgets().flatMap((raw) => parsePodDisruptionBudget(raw) ?? []),
       now: new Date(),
       ...(opts.lastPodEventAt ? { lastPodEventAt: opts.lastPodEventAt } : {}),
       priceOf: priceFromOffers(offers),
@@ -83,12 +91,19 @@ export function startDisruptionController(opts: DisruptionControllerOptions): Di
       await opts.kube.delete(clusterPath(NODECLAIM_GVR, name), { preconditions: { uid: d.nodeClaim.metadata.uid } });
       deleted.push(name);
     }
+    // Told on the NodeClaim and on its Node, as upstream does (kubectl describe node shows why it stays).
+    const tell = async (nodeClaim: NodeClaim, node: Node, key: string, reason: string, message: string): Promise<void> => {
+      if (told.get(key) === message) return;
+      told.set(key, message);
+      await recordEvent(opts.kube, nodeClaimEventTarget(nodeClaim), 'Normal', reason, message);
+      await recordEvent(opts.kube, { apiVersion: 'v1', kind: 'Node', name: node.metadata.name, uid: node.metadata.uid }, 'Normal', reason, message);
+    };
     for (const b of plan.blocked) {
       // Per reason: a drifted node may also be held back as underutilized, for another cause.
-      const key = `${b.nodeClaim.metadata.uid ?? b.nodeClaim.metadata.name}/${b.reason}`;
-      if (told.get(key) === b.message) continue;
-      told.set(key, b.message);
-      await recordEvent(opts.kube, nodeClaimEventTarget(b.nodeClaim), 'Normal', 'DisruptionBlocked', `${b.reason} but not disrupted: ${b.message}`);
+      await tell(b.nodeClaim, b.node, `${b.nodeClaim.metadata.uid ?? b.nodeClaim.metadata.name}/${b.reason}`, 'DisruptionBlocked', `${capitalized(b.message)} (${b.reason}, not disrupted)`);
+    }
+    for (const u of plan.unconsolidatable) {
+      await tell(u.nodeClaim, u.node, `${u.nodeClaim.metadata.uid ?? u.nodeClaim.metadata.name}/Unconsolidatable`, 'Unconsolidatable', capitalized(u.message));
     }
     for (const error of plan.errors) logger.warn(error);
     return deleted;

@@ -13,14 +13,17 @@ import { clusterPath, recordEvent, type EventTarget } from '../../kube/objects.t
 import type { CatalogCache } from '../../scaleway/caches.ts';
 import type { ServerTypeOffer } from '../../scaleway/cloud.ts';
 import { instanceCapacity, SCALEWAY_ZONES, toResourceList } from '../../scaleway/instance-types.ts';
+import type { KubeletSettings } from '../../scaleway/kubelet-reservations.ts';
 import { rootVolumeOf } from '../../kube/api/nodeclass-defaults.ts';
 import { poolResources } from '../nodepool-status.ts';
 import { existingFromNode, existingFromNodeClaim, plan, type Plan, type PlanNodePool } from './planner.ts';
+import { daemonSetOverhead, daemonSetPod, daemonSetsStillToCome } from './daemonset-overhead.ts';
+import { subtractResources, toAmounts } from './pod-requests.ts';
 import { Batcher } from './batcher.ts';
 import { zonesOfNodeClasses } from '../../scaleway/catalog-warmup.ts';
 import { nodeClassHashAnnotations, nodePoolHashAnnotations } from '../drift-hashes.ts';
 import type { WatchedObjects } from '../sources.ts';
-import { nodeClaimsCreated, withController } from '../../runtime/metrics.ts';
+import { CONTROLLER, nodeClaimsCreated, withController } from '../../runtime/metrics.ts';
 import { errorMessage, log } from '../../runtime/log.ts';
 
 const logger = log.child({ logger: 'watcher.provisioner' });
@@ -87,12 +90,12 @@ export function holdsNominations(nc: NodeClaim, now: number): boolean {
 const nominatedKeys = (nc: NodeClaim): string[] => (nc.metadata.annotations?.[ANNOTATION_NOMINATED_PODS] ?? '').split(',').filter(Boolean);
 
 /** Capacity a NodeClaim holds against its pool's limits: its status, or its cheapest type's while it launches. */
-function claimedCapacity(nc: NodeClaim, offers: readonly ServerTypeOffer[], rootVolumeBytes: number): Record<string, string> {
+function claimedCapacity(nc: NodeClaim, offers: readonly ServerTypeOffer[], rootVolumeBytes: number, kubelet: KubeletSettings | undefined): Record<string, string> {
   if (nc.status.capacity) return nc.status.capacity;
   const types = nc.spec.requirements.find((r) => r.key === LABEL_INSTANCE_TYPE && r.operator === 'In')?.values ?? [];
   const offer = offers.find((o) => o.commercialType === types[0]);
   if (!offer) return {};
-  return toResourceList(instanceCapacity(offer, rootVolumeBytes));
+  return toResourceList(instanceCapacity(offer, rootVolumeBytes, kubelet));
 }
 
 /** Writes to the apiserver at most this many at a time: a 500-pod burst is not 500 round trips in a row. */
@@ -148,8 +151,10 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     }
     const pools = sources.nodePools().flatMap((raw) => safeParse(parseNodePool, raw) ?? []).filter((p) => isScalewayNodeClassRef(p.spec.template.spec.nodeClassRef) && !p.metadata.deletionTimestamp);
     const zones = zonesOfNodeClasses(pools.map((pool) => nodeClasses.get(pool.spec.template.spec.nodeClassRef.name) ?? {}));
-    const offers = (await withController('provisioner', () => Promise.all(zones.map((z) => options.catalog.offers(z))))).flat();
+    const offers = (await withController(CONTROLLER.provisioner, () => Promise.all(zones.map((z) => options.catalog.offers(z))))).flat();
 
+    // Each DaemonSet's pod, read once for every pool it may run on.
+    const daemonPods = sources.daemonSets().flatMap((raw) => daemonSetPod(raw) ?? []);
     const planPools: PlanNodePool[] = [];
     for (const pool of pools) {
       const nodeClass = nodeClasses.get(pool.spec.template.spec.nodeClassRef.name);
@@ -157,7 +162,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       if (!nodeClass || !isConditionTrue(nodeClass.status.conditions, CONDITION.Ready)) continue;
       const rootVolumeBytes = rootVolumeOf(nodeClass).sizeBytes;
       const claims = nodeClaims.filter((nc) => nc.metadata.labels?.[LABEL_NODEPOOL] === pool.metadata.name && !nc.metadata.deletionTimestamp);
-      const usage = poolResources(claims.map((nc) => ({ ...nc, status: { ...nc.status, capacity: claimedCapacity(nc, offers, rootVolumeBytes) } })));
+      const usage = poolResources(claims.map((nc) => ({ ...nc, status: { ...nc.status, capacity: claimedCapacity(nc, offers, rootVolumeBytes, nodeClass.spec.kubelet) } })));
       const gate = options.registrationGate?.(pool, nodeClass);
       planPools.push({
         nodePool: pool,
@@ -166,7 +171,8 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
         stopped: gate?.stopped,
         zones: nodeClass.spec.zones ?? [...SCALEWAY_ZONES],
         rootVolumeBytes,
-        maxPods: nodeClass.spec.kubelet?.maxPods,
+        kubelet: nodeClass.spec.kubelet,
+        daemonSetOverhead: daemonSetOverhead(pool, daemonPods),
         usage,
       });
     }
@@ -176,14 +182,18 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     for (const p of allPods) if (p.spec.nodeName && !['Succeeded', 'Failed'].includes(p.status.phase ?? '')) bound.set(p.spec.nodeName, [...(bound.get(p.spec.nodeName) ?? []), p]);
     const nodeNames = new Set(nodes.map((n) => n.metadata.name));
     const existing = [
-      ...nodes.map((n) => existingFromNode(n, bound.get(n.metadata.name) ?? [])),
+      ...nodes.map((n) => {
+        const here = bound.get(n.metadata.name) ?? [];
+        const entry = existingFromNode(n, here);
+        return { ...entry, available: subtractResources(toAmounts(entry.available), daemonSetsStillToCome(entry, daemonPods, here)) };
+      }),
       ...nodeClaims.filter((nc) => launching(nc) && !(nc.status.nodeName && nodeNames.has(nc.status.nodeName))).map((nc) => {
         const nodeClass = nodeClasses.get(nc.spec.nodeClassRef.name);
         const departedPods = nominatedKeys(nc).flatMap((key) => {
           const p = podsByKey.get(key);
           return p?.spec.nodeName && p.spec.nodeName !== nc.status.nodeName ? [p] : [];
         });
-        return existingFromNodeClaim(nc, { offers, rootVolumeBytes: nodeClass ? rootVolumeOf(nodeClass).sizeBytes : 0, maxPods: nodeClass?.spec.kubelet?.maxPods, departedPods });
+        return existingFromNodeClaim(nc, { offers, rootVolumeBytes: nodeClass ? rootVolumeOf(nodeClass).sizeBytes : 0, kubelet: nodeClass?.spec.kubelet, departedPods });
       }),
     ];
 

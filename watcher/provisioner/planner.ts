@@ -34,6 +34,7 @@ import {
 /** Why a NodeClaim may not carry this key (as a requirement or label), or undefined. */
 const restrictedLabelErrorFor = (key: string): string | undefined => restrictedLabelError(key, 'NodeClaim');
 import type { ServerTypeOffer } from '../../scaleway/cloud.ts';
+import type { KubeletSettings } from '../../scaleway/kubelet-reservations.ts';
 import { canonicalLabelValue, fits, instanceAllocatable, instanceCapacity, instanceLabels, labelMismatch, requestedAmounts, toResourceList, type ResourceAmounts } from '../../scaleway/instance-types.ts';
 import { canonicalGpuName } from '../../scaleway/gpu-names.ts';
 import { addResources, maxResources, NO_RESOURCES, podRequests, subtractResources, toAmounts } from './pod-requests.ts';
@@ -52,8 +53,8 @@ export interface PlanNodePool {
   daemonSetOverhead?: ResourceInput | undefined;
   /** Root volume size of its NodeClass (ephemeral-storage capacity). */
   rootVolumeBytes: number;
-  /** kubelet maxPods of its NodeClass. */
-  maxPods?: number | undefined;
+  /** Its NodeClass's `kubelet` settings (maxPods, reservations, eviction thresholds). */
+  kubelet?: KubeletSettings | undefined;
   /** Capacity the pool already has, counted against `limits`; defaults to `status.resources`. */
   usage?: ResourceInput | undefined;
   /** Its NodeClass's name, for messages; the nodeClassRef's by default. */
@@ -282,8 +283,8 @@ function preparePool(pool: PlanNodePool, offers: readonly ServerTypeOffer[]): Pr
     requirements,
     offers: allowed,
     labels: allowed.map((o) => instanceLabels(o)),
-    allocatable: allowed.map((o) => subtractResources(instanceAllocatable(o, pool.rootVolumeBytes, pool.maxPods), overhead)),
-    capacity: allowed.map((o) => instanceCapacity(o, pool.rootVolumeBytes, pool.maxPods)),
+    allocatable: allowed.map((o) => subtractResources(instanceAllocatable(o, pool.rootVolumeBytes, pool.kubelet), overhead)),
+    capacity: allowed.map((o) => instanceCapacity(o, pool.rootVolumeBytes, pool.kubelet)),
     overhead,
     selectsGpu: selectsGpuTypes(requirements, offers),
     remaining,
@@ -372,7 +373,7 @@ const EPHEMERAL_TAINTS = new Set(['node.kubernetes.io/not-ready', 'node.kubernet
 export function existingFromNodeClaim(nodeClaim: NodeClaim, options: {
   offers: readonly ServerTypeOffer[];
   rootVolumeBytes: number;
-  maxPods?: number | undefined;
+  kubelet?: KubeletSettings | undefined;
   nominatedPods?: readonly Pod[] | undefined;
   /**
    * Pods the NodeClaim was made for that the scheduler bound to another node
@@ -387,7 +388,7 @@ export function existingFromNodeClaim(nodeClaim: NodeClaim, options: {
   if (nodeClaim.status.allocatable) allocatable = requestedAmounts(nodeClaim.status.allocatable);
   else if (candidates.length === 0) allocatable = NO_RESOURCES;
   else {
-    const all = candidates.map((o) => instanceAllocatable(o, options.rootVolumeBytes, options.maxPods));
+    const all = candidates.map((o) => instanceAllocatable(o, options.rootVolumeBytes, options.kubelet));
     allocatable = all.reduce((m, a) => ({ cpu: Math.min(m.cpu, a.cpu), memory: Math.min(m.memory, a.memory), gpu: Math.min(m.gpu, a.gpu), pods: Math.min(m.pods, a.pods), ephemeralStorage: Math.min(m.ephemeralStorage, a.ephemeralStorage) }));
   }
   let used = requestedAmounts(nodeClaim.spec.resources.requests);

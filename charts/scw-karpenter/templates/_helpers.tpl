@@ -69,6 +69,28 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end }}
 
+{{/*
+Pod template annotations that change with the Secrets the pods read, so that a credentials change rolls
+the pods (their environment is read once, at start): the chart's own Secrets by their rendered content;
+Secrets made by hand (existingSecret) by their data as the cluster has it at install or upgrade (lookup;
+helm template cannot see a cluster, so there it only changes with the Secrets' names).
+*/}}
+{{- define "scw-karpenter.checksumAnnotations" -}}
+checksum/secrets: {{ include (print .Template.BasePath "/secrets.yaml") . | sha256sum }}
+{{- $names := list .Values.scaleway.existingSecret .Values.scaleway.configFile.existingSecret .Values.payloadCodec.existingSecret .Values.temporal.apiKey.existingSecret }}
+{{- if .Values.temporal.tls.enabled }}
+{{- $names = append $names .Values.temporal.tls.existingSecret }}
+{{- end }}
+{{- $existing := dict }}
+{{- range $name := compact $names | uniq }}
+{{- $secret := lookup "v1" "Secret" $.Release.Namespace $name }}
+{{- $_ := set $existing $name (get $secret "data" | default dict) }}
+{{- end }}
+{{- if $existing }}
+checksum/existing-secrets: {{ toJson $existing | sha256sum }}
+{{- end }}
+{{- end }}
+
 {{/* The pod template of a component: call with (dict "root" $ "component" "watcher" "values" .Values.watcher "env" (list ...)). */}}
 {{- define "scw-karpenter.podSpec" -}}
 {{- $root := .root -}}
