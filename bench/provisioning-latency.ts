@@ -22,8 +22,6 @@
 //        server name (= NodeClaim name) from the request body.
 // The pod → NodeClaim mapping is the NodeClaim's karpenter.scaleway.com/nominated-pods
 // annotation (any NodeClaim the pod was ever listed on), else the pod's Nominated Event.
-import { createServer as createHttpServer, request as httpRequest, Agent, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -31,11 +29,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
-import { startControlPlane, type ControlPlane } from '../sandbox/control-plane.ts';
-import { startTemporalDevServer, type TemporalDevServer } from '../sandbox/temporal-dev-server.ts';
+import type { ControlPlane } from '../sandbox/control-plane.ts';
+import type { TemporalDevServer } from '../sandbox/temporal-dev-server.ts';
 import { startProduct, type RunningProduct } from '../sandbox/product.ts';
-import { startSimulator, type Simulator } from '../scaleway/simulator/index.ts';
-import { matchRoute, type CallKind } from '../scaleway/simulator/routes.ts';
+import type { Simulator } from '../scaleway/simulator/index.ts';
+import { startRecordingProxy, type RecordingProxy } from './recording-proxy.ts';
+import { startBenchStack } from './stack.ts';
+import { pct, sec } from './stats.ts';
 import { watchCollection, type WatchedCollection } from '../watcher/informer.ts';
 import { ANNOTATION_NOMINATED_PODS, NODECLAIM_GVR, NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../kube/api/constants.ts';
 import { clusterPath } from '../kube/objects.ts';
@@ -60,89 +60,6 @@ const bursts = args.bursts.split(',').map((s) => Number(s.trim())).filter((n) =>
 const timeoutMs = Number(args['timeout-min']) * 60_000;
 const pollIntervalMs = Number(args['poll-ms']);
 const concurrency = Number(args.concurrency);
-
-// ---------------------------------------------------------------- recording proxy
-
-interface ProxiedCall {
-  /** Date.now() when the request's headers reached the proxy. */
-  arrivedAt: number;
-  /** Date.now() when the simulator's answer was back. */
-  answeredAt: number | undefined;
-  method: string;
-  path: string;
-  kind: CallKind | null;
-  status: number | undefined;
-  /** The product's SDK (scaleway-sdk-js) rather than the simulated kubelet's plain fetch. */
-  fromSdk: boolean;
-  /** createServer: the server name in the body (= the NodeClaim name). */
-  serverName: string | undefined;
-}
-
-interface RecordingProxy {
-  url: string;
-  calls: ProxiedCall[];
-  close(): Promise<void>;
-}
-
-async function startRecordingProxy(target: string): Promise<RecordingProxy> {
-  const upstream = new URL(target);
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const calls: ProxiedCall[] = [];
-  const server: Server = createHttpServer((req: IncomingMessage, res) => {
-    const arrivedAt = Date.now();
-    const url = new URL(req.url ?? '/', 'http://proxy');
-    const method = req.method ?? 'GET';
-    const matched = matchRoute(method, url.pathname);
-    const call: ProxiedCall = {
-      arrivedAt,
-      answeredAt: undefined,
-      method,
-      path: url.pathname,
-      kind: 'route' in matched ? matched.route.kind : null,
-      status: undefined,
-      fromSdk: String(req.headers['user-agent'] ?? '').includes('scaleway-sdk-js'),
-      serverName: undefined,
-    };
-    calls.push(call);
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      if (call.kind === 'createServer') {
-        try {
-          const parsed = JSON.parse(body.toString('utf8')) as { name?: unknown };
-          if (typeof parsed.name === 'string') call.serverName = parsed.name;
-        } catch {
-          // the simulator reports the malformed body
-        }
-      }
-      const headers = { ...req.headers, host: upstream.host, 'content-length': String(body.length) };
-      const out = httpRequest({ host: upstream.hostname, port: upstream.port, method, path: req.url, headers, agent }, (answer) => {
-        call.status = answer.statusCode;
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-        answer.on('end', () => (call.answeredAt = Date.now()));
-      });
-      out.on('error', (err) => {
-        if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ type: 'proxy_error', message: err.message }));
-      });
-      out.end(body);
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    calls,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      agent.destroy();
-    },
-  };
-}
 
 // ---------------------------------------------------------------- objects
 
@@ -183,9 +100,7 @@ interface RawNodeClaim extends KubernetesObject {
   status?: { providerID?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
 }
 
-const pct = (sorted: readonly number[], p: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN);
 const median = (xs: readonly number[]): number => pct([...xs].sort((a, b) => a - b), 50);
-const sec = (ms: number): string => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : 'n/a');
 
 interface BurstResult {
   pods: number;
@@ -258,13 +173,7 @@ async function runBurst(n: number): Promise<BurstResult> {
   const watches: WatchedCollection<KubernetesObject>[] = [];
   try {
     console.log(`[bench] burst ${n}: starting a fresh stack in ${dir}`);
-    mkdirSync(join(dir, 'kube'));
-    mkdirSync(join(dir, 'temporal'));
-    [controlPlane, temporal, simulator] = await Promise.all([
-      startControlPlane({ dir: join(dir, 'kube'), withControllers: true }),
-      startTemporalDevServer({ dir: join(dir, 'temporal'), headless: true, persist: false }),
-      startSimulator({ profile: 'recorded', timeScale: 1 }),
-    ]);
+    [controlPlane, temporal, simulator] = await startBenchStack(dir);
     proxy = await startRecordingProxy(simulator.url);
     // The product (SDK and simulated kubelet) sees the proxy's URL; servers() etc. are the simulator's own.
     const proxied: Simulator = { ...simulator, url: proxy.url };

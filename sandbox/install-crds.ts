@@ -8,8 +8,19 @@ import { isAlreadyExists, KubeError, type KubeRest } from '../kube/rest.ts';
 
 const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 
+/** What installing a CRD reads of it. */
+export interface CrdDocument {
+  metadata: { name: string };
+  spec: { group: string; scope?: 'Cluster' | 'Namespaced'; names: { plural: string; kind: string }; versions: { name: string; served: boolean }[] };
+}
+
+/** Ours: the CRDs of deploy/crds. */
 export async function installCrds(kube: KubeRest, timeoutMs = 60_000): Promise<void> {
-  const crds = loadCrds() as { metadata: { name: string }; spec: { group: string; names: { plural: string; kind: string }; versions: { name: string; served: boolean }[] } }[];
+  await installCustomResourceDefinitions(kube, loadCrds() as unknown as CrdDocument[], timeoutMs);
+}
+
+/** Creates each CRD (one that exists is left as it is) and waits until it is Established and its storage serves. */
+export async function installCustomResourceDefinitions(kube: KubeRest, crds: readonly CrdDocument[], timeoutMs = 60_000): Promise<void> {
   for (const crd of crds) {
     try {
       await kube.post(CRDS, crd);
@@ -31,7 +42,7 @@ export async function installCrds(kube: KubeRest, timeoutMs = 60_000): Promise<v
       const kind = crd.spec.names.kind;
       for (;;) {
         try {
-          await kube.post(`/apis/${crd.spec.group}/${version.name}/${crd.spec.names.plural}?dryRun=All`, { apiVersion: `${crd.spec.group}/${version.name}`, kind, metadata: { name: 'scw-karpenter-warm-up' } });
+          await kube.post(`/apis/${crd.spec.group}/${version.name}/${crd.spec.scope === 'Namespaced' ? 'namespaces/default/' : ''}${crd.spec.names.plural}?dryRun=All`, { apiVersion: `${crd.spec.group}/${version.name}`, kind, metadata: { name: 'scw-karpenter-warm-up' } });
           break;
         } catch (err) {
           if (err instanceof KubeError && (err.status === 422 || err.status === 400)) break;

@@ -24,22 +24,8 @@ need_go() {
   command -v go >/dev/null || { say "Go is needed to build $1 (apt-get install golang, or Go >= 1.25 on PATH)"; exit 1; }
 }
 
-# Runs a long build with a progress line every 30 s so a first run does not look hung.
-with_progress() {
-  local what=$1; shift
-  local started=$SECONDS next=30
-  "$@" &
-  local pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 2
-    if (( SECONDS - started >= next )) && kill -0 "$pid" 2>/dev/null; then
-      say "still building $what ($((SECONDS - started)) s so far)"
-      next=$((next + 30))
-    fi
-  done
-  wait "$pid"
-  say "built $what in $((SECONDS - started)) s"
-}
+# shellcheck source=tools/progress.sh
+source "$here/progress.sh"
 
 link() { ln -sfn "$1" "$bin/$2"; }
 
