@@ -11,7 +11,7 @@ import { startControlPlane, type ControlPlane } from '../sandbox/control-plane.t
 import { startTemporalDevServer, type TemporalDevServer } from '../sandbox/temporal-dev-server.ts';
 import { startKubeletSimulator, type KubeletFaults, type KubeletSimulator } from '../sandbox/kubelet-simulator.ts';
 import { prepareCluster } from '../sandbox/product.ts';
-import { installRbac, RELEASE_NAMESPACE, serviceAccountIdentity, type ServiceAccountIdentity } from '../sandbox/service-accounts.ts';
+import { componentIdentity, installRbac, RELEASE_NAMESPACE, type ServiceAccountIdentity } from '../sandbox/service-accounts.ts';
 import { simulatorServers } from '../sandbox/simulated-servers.ts';
 import { startSimulator, type Simulator } from '../scaleway/simulator/index.ts';
 import { mulberry32, type ChaosFaultKind, type ChaosRates } from '../scaleway/simulator/faults.ts';
@@ -142,8 +142,8 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
     // The processes authenticate as their ServiceAccounts, bound to the chart's roles, as their Deployments do.
     await installRbac(kube);
     const identities: Record<'worker' | 'watcher', ServiceAccountIdentity> = {
-      worker: await serviceAccountIdentity(kube, { server: controlPlane.server, caFile: controlPlane.pki.caCert, name: 'scw-karpenter-worker', dir: join(options.dir, 'identities', 'worker') }),
-      watcher: await serviceAccountIdentity(kube, { server: controlPlane.server, caFile: controlPlane.pki.caCert, name: 'scw-karpenter-watcher', dir: join(options.dir, 'identities', 'watcher') }),
+      worker: await componentIdentity(kube, controlPlane, 'worker', join(options.dir, 'identities', 'worker')),
+      watcher: await componentIdentity(kube, controlPlane, 'watcher', join(options.dir, 'identities', 'watcher')),
     };
     const asServiceAccount = (component: 'worker' | 'watcher'): NodeJS.ProcessEnv => ({
       KUBECONFIG: identities[component].kubeconfig,

@@ -15,7 +15,7 @@ import { TEST_CREDENTIALS } from '../scaleway/simulator/testing.ts';
 import type { KubeRest } from '../kube/rest.ts';
 import type { KubeletSimulator } from './kubelet-simulator.ts';
 import { prepareCluster, startSandboxKubelet } from './product.ts';
-import { installRbac, RELEASE_NAMESPACE, serviceAccountIdentity, type ServiceAccountIdentity } from './service-accounts.ts';
+import { componentIdentity, installRbac, RELEASE_NAMESPACE, type ServiceAccountIdentity } from './service-accounts.ts';
 import { startProcess, waitUntilReady, type ManagedProcess } from './processes.ts';
 import { freePort } from './ports.ts';
 
@@ -130,13 +130,7 @@ export async function startProductComponents<C extends ComponentProcess>(options
   };
   try {
     for (const component of ['worker', 'watcher'] as const) {
-      const identity = await serviceAccountIdentity(kube, {
-        server: options.controlPlane.server,
-        caFile: options.controlPlane.pki.caCert,
-        name: `scw-karpenter-${component}`,
-        namespace: RELEASE_NAMESPACE,
-        dir: join(options.dir, `scw-karpenter-${component}`),
-      });
+      const identity = await componentIdentity(kube, options.controlPlane, component, join(options.dir, `scw-karpenter-${component}`));
       const ports = { metrics: await freePort(), health: await freePort() };
       components.push(launch({ component, identity, ports }));
     }

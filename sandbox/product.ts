@@ -22,7 +22,7 @@ import { startWorker, type RunningWorker } from '../worker/worker.ts';
 import type { GarbageCollectionSettings } from '../runtime/config.ts';
 import { startWatcher, type RunningWatcher, type WatcherOptions } from '../watcher/watcher.ts';
 import { leaderIdentity, startLeaderElection, type LeaderElection } from '../watcher/leader-election.ts';
-import { installRbac, RELEASE_NAMESPACE, serviceAccountIdentity } from './service-accounts.ts';
+import { componentIdentity, installRbac, RELEASE_NAMESPACE } from './service-accounts.ts';
 import { startKubeletSimulator, type KubeletSimulator, type SimulatedServer } from './kubelet-simulator.ts';
 import { simulatorServers } from './simulated-servers.ts';
 import { installCrds } from './install-crds.ts';
@@ -95,12 +95,7 @@ export function startSandboxKubelet(
 
 /** A KubeRest as the chart's ServiceAccount `scw-karpenter-<component>`, on a TokenRequest token. */
 async function componentKube(adminKube: KubeRest, controlPlane: ControlPlane, component: 'worker' | 'watcher', dir: string): Promise<KubeRest> {
-  const identity = await serviceAccountIdentity(adminKube, {
-    server: controlPlane.server,
-    caFile: controlPlane.pki.caCert,
-    name: `scw-karpenter-${component}`,
-    dir: join(dir, component),
-  });
+  const identity = await componentIdentity(adminKube, controlPlane, component, join(dir, component));
   return createKubeRest(loadKubeConfig(identity.kubeconfig));
 }
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import type { KubeRest } from '../kube/rest.ts';
+import type { ControlPlane } from './control-plane.ts';
 
 export const RELEASE_NAMESPACE = 'scw-karpenter';
 const RENDERED_CHART = fileURLToPath(new URL('../deploy/scw-karpenter.yaml', import.meta.url));
@@ -103,4 +104,9 @@ export async function serviceAccountIdentity(adminKube: KubeRest, options: Servi
     '',
   ].join('\n'), { mode: 0o600 });
   return { name: options.name, namespace, token, kubeconfig, mountDir };
+}
+
+/** The chart's ServiceAccount of a process (`scw-karpenter-worker`, `scw-karpenter-watcher`), on a token for the sandbox's apiserver. */
+export function componentIdentity(adminKube: KubeRest, controlPlane: Pick<ControlPlane, 'server' | 'pki'>, component: 'worker' | 'watcher', dir: string): Promise<ServiceAccountIdentity> {
+  return serviceAccountIdentity(adminKube, { server: controlPlane.server, caFile: controlPlane.pki.caCert, name: `scw-karpenter-${component}`, dir });
 }
