@@ -119,9 +119,6 @@ export const fleetEurosPerHour = new Gauge({
   registers: [registry],
 });
 
-/** Seconds since `start` (a performance.now() reading). */
-export const secondsSince = (start: number): number => (performance.now() - start) / 1000;
-
 /**
  * The `controller` label of the cloud provider metrics: the controller that made the call, named as
  * Karpenter names its own (pkg/controllers/...: "disruption", "nodeclaim.lifecycle", ...), so a

@@ -48,16 +48,19 @@ export function daemonSetPod(raw: unknown): Pod | undefined {
   }
 }
 
+/** The pod's node selector and required node-affinity terms, one Requirements each; none when they cannot be read (the pod runs nowhere we plan). */
+function nodeAffinityTerms(pod: Pod): Requirements[] {
+  try {
+    return Requirements.podAlternatives(pod);
+  } catch {
+    return [];
+  }
+}
+
 /** Whether the DaemonSet pod would run on a new node of the pool: taints tolerated, some node-affinity term compatible. */
 export function runsOnPool(pool: NodePool, daemonPod: Pod, requirements: Requirements = poolRequirements(pool)): boolean {
   if (untoleratedTaints(daemonPod.spec.tolerations, pool.spec.template.spec.taints).length > 0) return false;
-  let alternatives: Requirements[];
-  try {
-    alternatives = Requirements.podAlternatives(daemonPod);
-  } catch {
-    return false;
-  }
-  return alternatives.some((alt) => requirements.isCompatible(alt, { allowUndefined: SCHEDULING_WELL_KNOWN_LABELS }));
+  return nodeAffinityTerms(daemonPod).some((alt) => requirements.isCompatible(alt, { allowUndefined: SCHEDULING_WELL_KNOWN_LABELS }));
 }
 
 /** What the DaemonSets that run on a new node of `pool` request there, pod slots included. */
@@ -83,13 +86,7 @@ export function daemonSetsStillToCome(
   for (const pod of daemonPods) {
     if (present.has(`${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`)) continue;
     if (untoleratedTaints(pod.spec.tolerations, node.taints).length > 0) continue;
-    let alternatives: Requirements[];
-    try {
-      alternatives = Requirements.podAlternatives(pod);
-    } catch {
-      continue;
-    }
-    if (alternatives.some((alt) => alt.matchesLabels(node.labels))) total = addResources(total, podRequests(pod));
+    if (nodeAffinityTerms(pod).some((alt) => alt.matchesLabels(node.labels))) total = addResources(total, podRequests(pod));
   }
   return total;
 }
