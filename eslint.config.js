@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'tools/k8s/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'tools/k8s/**', '.sandbox/**', '.image/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -4,6 +4,7 @@ import type { ScalewayCloud } from '../scaleway/cloud.ts';
 import type { CatalogCache, ImageCache, UnavailableOfferings } from '../scaleway/caches.ts';
 import type { ServerStateReads } from '../scaleway/server-state-reads.ts';
 import type { KubeRest } from '../kube/rest.ts';
+import type { SharedReads } from './shared-reads.ts';
 
 export interface ActivityDeps {
   cloud: ScalewayCloud;
@@ -17,6 +18,8 @@ export interface ActivityDeps {
   clusterName: string;
   /** Used to stop a provisioning workflow before terminating its NodeClaim. */
   temporal: Client;
+  /** NodeClaim and NodeClass reads shared by concurrent activities (activities/shared-reads.ts); none: each reads its own. */
+  reads?: SharedReads;
   /** How often waits poll Scaleway and the apiserver. */
   pollIntervalMs: number;
   now: () => Date;

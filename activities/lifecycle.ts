@@ -1,5 +1,5 @@
 // The NodeClaim's lifecycle conditions, as Karpenter core sets them:
-// Launched (the server runs), Registered (its Node joined and was synced),
+// Launched (the server is created), Registered (its Node joined and was synced),
 // Initialized (Ready, startup taints gone, GPUs allocatable), and the failures.
 import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps.ts';
@@ -16,7 +16,6 @@ import {
   getNodeClaimOf,
   nodeClaimEventTarget,
   nodePath,
-  patchNodeClaimMetadata,
   recordEvent,
   setNodeClaimCondition,
   updateNodeClaimStatus,
@@ -38,6 +37,7 @@ import { findCondition, setLifecycleCondition, type Condition } from '../kube/ap
 import { provisioningStepDuration, rollbacks } from '../runtime/metrics.ts';
 import { providerIdFor } from '../kube/api/provider-id.ts';
 import { isNodeReady, type Node } from '../kube/api/core.ts';
+import { parseNodeClaim } from '../kube/api/schemas.ts';
 import { GPU_RESOURCE, instanceLabels, toResourceList } from '../scaleway/instance-types.ts';
 import { nodeAllocation } from '../scaleway/kubelet-reservations.ts';
 import { parseQuantity } from '../kube/quantity.ts';
@@ -65,10 +65,10 @@ export function markLaunchedActivity(deps: ActivityDeps) {
     const kubelet = lookup.ok ? lookup.nodeClass.spec.kubelet : undefined;
     const resources = nodeAllocation(offer, rootBytes, kubelet);
     const providerID = providerIdFor(server.zone, server.serverId);
-    // Labels first (Karpenter puts the instance's labels on the NodeClaim), then status.
-    await patchNodeClaimMetadata(deps.kube, ref.name, { labels: instanceLabels(offer) });
-    const fresh = await getNodeClaimOf(deps.kube, ref);
-    if (!fresh) throw invalidInput('NodeClaimNotFound', `NodeClaim ${ref.name} no longer exists`);
+    // Labels first (Karpenter puts the instance's labels on the NodeClaim), then status, at the resourceVersion
+    // the label patch answered with: no second read on the way from the create to Launched.
+    const fresh = parseNodeClaim(await deps.kube.patch<unknown>(clusterPath(NODECLAIM_GVR, ref.name), { metadata: { labels: instanceLabels(offer) } }));
+    if (fresh.metadata.uid !== ref.uid) throw invalidInput('NodeClaimNotFound', `NodeClaim ${ref.name} no longer exists`);
     await updateNodeClaimStatus(deps.kube, fresh, (status) => ({
       providerID,
       imageID: undefined,
@@ -119,7 +119,7 @@ export function registerNodeActivity(deps: ActivityDeps) {
       },
       spec: { taints },
     });
-    // The wait for the node to join: from Launched (the server runs) to its Node registering.
+    // The wait for the node to join: from Launched (the create returned: boot and join) to its Node registering.
     const joinedAfter = secondsSinceCondition(nodeClaim.status.conditions, CONDITION.Launched, deps.now());
     if (joinedAfter !== undefined && findCondition(nodeClaim.status.conditions, CONDITION.Registered)?.status !== 'True') {
       provisioningStepDuration.observe({ step: 'node_joined', outcome: 'success' }, joinedAfter);

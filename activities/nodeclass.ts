@@ -9,12 +9,30 @@ import { CONDITION, REASON } from '../kube/api/constants.ts';
 import { parseDuration } from '../kube/api/duration.ts';
 import { translated } from './failures.ts';
 import { ApplicationFailure } from '@temporalio/activity';
+import { NODECLASS_FRESH_MS } from './shared-reads.ts';
+import type { NodeClaim } from '../kube/api/schemas.ts';
 
 export type NodeClassLookup = { ok: true; nodeClass: ScalewayNodeClass } | { ok: false; reason: string; message: string };
 
+/** The NodeClass by name, one read shared by the worker's activities for NODECLASS_FRESH_MS. */
+function readNodeClass(deps: ActivityDeps, name: string): Promise<unknown> {
+  const read = (): Promise<unknown> => getNodeClassRaw(deps.kube, name);
+  return deps.reads ? deps.reads.get(`nodeclass/${name}`, NODECLASS_FRESH_MS, read) : read();
+}
+
+/**
+ * The NodeClaim for its spec (immutable: requirements, requests, nodeClassRef) and its existence: one GET
+ * for the activities that ask at the same moment (resolveNodeClass and chooseOfferings, side by side in a
+ * new NodeClaim's first task). Not for deletion or annotations: createServer reads those afresh.
+ */
+export function readNodeClaimSpec(deps: ActivityDeps, ref: NodeClaimRef): Promise<NodeClaim | undefined> {
+  const read = (): Promise<NodeClaim | undefined> => getNodeClaimOf(deps.kube, ref);
+  return deps.reads ? deps.reads.get(`nodeclaim/${ref.uid}`, 0, read) : read();
+}
+
 /** The NodeClass by name, validated, or why it cannot be used. */
 export async function lookUpNodeClass(deps: ActivityDeps, name: string): Promise<NodeClassLookup> {
-  const raw = await getNodeClassRaw(deps.kube, name);
+  const raw = await readNodeClass(deps, name);
   if (raw === undefined) return { ok: false, reason: REASON.NodeClassNotFound, message: `ScalewayNodeClass "${name}" does not exist` };
   let nodeClass: ScalewayNodeClass;
   try {
@@ -37,7 +55,7 @@ export async function lookUpNodeClass(deps: ActivityDeps, name: string): Promise
 
 export function resolveNodeClassActivity(deps: ActivityDeps) {
   return (ref: NodeClaimRef): Promise<NodeClassResolution> => translated(async () => {
-    const nodeClaim = await getNodeClaimOf(deps.kube, ref);
+    const nodeClaim = await readNodeClaimSpec(deps, ref);
     const refName = nodeClaim?.spec.nodeClassRef.name ?? '';
     if (!nodeClaim) return { ready: false, nodeClassName: refName, reason: 'NodeClaimNotFound', message: `NodeClaim ${ref.name} (${ref.uid}) no longer exists` };
     if (!isScalewayNodeClassRef(nodeClaim.spec.nodeClassRef)) {

@@ -5,7 +5,7 @@ import type { ActivityDeps } from './deps.ts';
 import { ownershipTags, resourceTags, rootVolumeName } from './deps.ts';
 import type { CreateServerResult, NodeClaimRef, Offering, ServerRef, ServerRunning } from './contract.ts';
 import { lookUpNodeClass } from './nodeclass.ts';
-import { DEFAULT_GPU_IMAGE_LABEL, DEFAULT_IMAGE_LABEL, rootVolumeOf } from '../kube/api/nodeclass-defaults.ts';
+import { rootVolumeOf } from '../kube/api/nodeclass-defaults.ts';
 import { invalidInput, translated } from './failures.ts';
 import { getNodeClaimOf, getNodeClassRaw, nodeClaimEventTarget, patchNodeClaimMetadata, recordEvent, setNodeClaimCondition, updateNodeClaimStatus } from '../kube/objects.ts';
 import { findCondition, removeCondition } from '../kube/api/conditions.ts';
@@ -14,7 +14,8 @@ import { isUuid, parseProviderId } from '../kube/api/provider-id.ts';
 import { parseScalewayNodeClass } from '../kube/api/schemas.ts';
 import { CloudError } from '../scaleway/errors.ts';
 import type { ServerInfo } from '../scaleway/cloud.ts';
-import { SCALEWAY_ZONES } from '../scaleway/instance-types.ts';
+import { imageOf, nodeClassZones } from '../scaleway/offerings.ts';
+import { recordUnavailableOffering } from './offerings.ts';
 
 /**
  * How long one release attempt waits inside its activity before it says on the NodeClaim what it
@@ -48,11 +49,11 @@ async function heartbeating<T>(ctx: Context, work: Promise<T>, details: unknown)
  * unreadable proves nothing: every zone.
  */
 export async function nodeClaimZones(deps: ActivityDeps, nodeClassName: string | undefined, known: readonly (string | undefined)[] = []): Promise<string[]> {
-  let allowed: readonly string[] = SCALEWAY_ZONES;
+  let allowed: readonly string[] = nodeClassZones(undefined);
   if (nodeClassName) {
     const raw = await getNodeClassRaw(deps.kube, nodeClassName);
     try {
-      if (raw !== undefined) allowed = parseScalewayNodeClass(raw).spec.zones ?? SCALEWAY_ZONES;
+      if (raw !== undefined) allowed = nodeClassZones(parseScalewayNodeClass(raw).spec.zones);
     } catch {
       // An invalid NodeClass does not say where its servers went.
     }
@@ -132,7 +133,7 @@ export function createServerActivity(deps: ActivityDeps) {
 
     const imageId = spec.image && isUuid(spec.image)
       ? spec.image
-      : (await deps.images.resolve(offering.zone, spec.image ?? (offering.gpuCount > 0 ? DEFAULT_GPU_IMAGE_LABEL : DEFAULT_IMAGE_LABEL), offering.commercialType, rootVolume.type)).id;
+      : (await deps.images.resolve(offering.zone, imageOf(spec.image, offering.gpuCount > 0), offering.commercialType, rootVolume.type)).id;
 
     // The seed's log line, kept for users who grep for it.
     log.info(`creating scaleway instance with cloud-init ${JSON.stringify({ commercialType: offering.commercialType })}`, { nodeClaim: ref.name, zone: offering.zone });
@@ -159,7 +160,7 @@ export function createServerActivity(deps: ActivityDeps) {
     } catch (err) {
       if (err instanceof CloudError && err.capacityError) {
         const reason = err.kind === 'out-of-stock' ? 'OutOfStock' : 'QuotaExceeded';
-        deps.unavailable.markUnavailable(offering.zone, offering.commercialType, err.kind === 'out-of-stock' ? 'out of stock' : 'over quota');
+        await recordUnavailableOffering(deps, nodeClaim, offering, err.kind === 'out-of-stock' ? 'out of stock' : 'over quota');
         return { ok: false, reason, message: err.message };
       }
       // Any other failure may hide a create that lands later (a timeout, a reset connection, a 5xx):
@@ -213,9 +214,10 @@ export function waitForServerRunningActivity(deps: ActivityDeps) {
       ctx.heartbeat({ state: server.state, detail: server.stateDetail });
       const progress = `server ${server.state}${server.stateDetail ? `: ${server.stateDetail}` : ''}`;
       if (progress !== shown) {
-        // The state detail ("allocating node", "provisioning node") where the user looks: the NodeClaim's Launched condition.
+        // The state detail ("allocating node", "provisioning node") where the user looks: the NodeClaim's Launched
+        // condition, while it is not True. A NodeClaim marked Launched when its create returned keeps it True.
         const nodeClaim = await getNodeClaimOf(deps.kube, input.ref);
-        if (nodeClaim) await setNodeClaimCondition(deps.kube, nodeClaim, { type: CONDITION.Launched, status: 'Unknown', reason: REASON.Launching, message: progress }, deps.now());
+        if (nodeClaim && findCondition(nodeClaim.status.conditions, CONDITION.Launched)?.status !== 'True') await setNodeClaimCondition(deps.kube, nodeClaim, { type: CONDITION.Launched, status: 'Unknown', reason: REASON.Launching, message: progress }, deps.now());
         shown = progress;
       }
     }

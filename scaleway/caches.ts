@@ -1,5 +1,6 @@
 // Every cache of cloud facts, each with its TTL and the reason for it. One
-// instance of each lives in the worker process (activities share them).
+// instance of each lives in the worker process (activities share them); the
+// watcher keeps its own catalog and unavailable offerings for the planner.
 import type { ScalewayCloud, ServerTypeOffer } from './cloud.ts';
 
 /**
@@ -89,16 +90,35 @@ export class CatalogCache {
   }
 }
 
+/**
+ * Offerings (zone × type) a create just found empty. The worker marks them when
+ * Scaleway refuses a create; the watcher learns the same marks from the
+ * NodeClaims the launch records them on (watcher/unavailable-offerings-feed.ts),
+ * so the planner and the launch skip the same offerings for the same window.
+ */
 export class UnavailableOfferings {
   private readonly until = new Map<string, { until: number; reason: string }>();
-  constructor(private readonly now: Clock = Date.now, private readonly ttlMs = UNAVAILABLE_OFFERING_TTL_MS) {}
+  constructor(private readonly now: Clock = Date.now, readonly ttlMs = UNAVAILABLE_OFFERING_TTL_MS) {}
 
   private static key(zone: string, commercialType: string): string {
     return `${zone}/${commercialType}`;
   }
 
-  markUnavailable(zone: string, commercialType: string, reason: string): void {
-    this.until.set(UnavailableOfferings.key(zone, commercialType), { until: this.now() + this.ttlMs, reason });
+  /**
+   * Skips the offering for the TTL from `since` (now, or when another process
+   * saw the refusal). A mark that would end sooner than the one held is ignored,
+   * so replaying an old record never shortens a fresh one.
+   */
+  markUnavailable(zone: string, commercialType: string, reason: string, since = this.now()): void {
+    const now = this.now();
+    const until = since + this.ttlMs;
+    if (until <= now) return;
+    const key = UnavailableOfferings.key(zone, commercialType);
+    const held = this.until.get(key);
+    if (held && held.until > until) return;
+    this.until.set(key, { until, reason });
+    // Expired marks go when a new one comes: the map holds at most the offerings refused within one TTL.
+    for (const [k, entry] of this.until) if (entry.until <= now) this.until.delete(k);
   }
 
   /** Why the offering is skipped, or undefined when it may be tried. */
@@ -111,6 +131,11 @@ export class UnavailableOfferings {
       return undefined;
     }
     return entry.reason;
+  }
+
+  /** How many marks are held (expired ones included until the next mark sweeps them). */
+  get size(): number {
+    return this.until.size;
   }
 }
 

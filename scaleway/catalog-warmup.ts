@@ -3,7 +3,7 @@
 // so the first burst of NodeClaims does not wait on catalog pages. Best effort:
 // a failure only means the first caller reads the catalog itself.
 import type { CatalogCache } from './caches.ts';
-import { SCALEWAY_ZONES } from './instance-types.ts';
+import { nodeClassZones } from './offerings.ts';
 import { errorMessage, log } from '../runtime/log.ts';
 import { CONTROLLER, withController } from '../runtime/metrics.ts';
 
@@ -12,7 +12,7 @@ export function zonesOfNodeClasses(nodeClasses: readonly unknown[]): string[] {
   const zones = new Set<string>();
   for (const raw of nodeClasses) {
     const listed = (raw as { spec?: { zones?: string[] } }).spec?.zones;
-    for (const zone of listed?.length ? listed : SCALEWAY_ZONES) zones.add(zone);
+    for (const zone of nodeClassZones(listed)) zones.add(zone);
   }
   return [...zones].sort();
 }

@@ -1,6 +1,7 @@
 // What a Scaleway commercial type looks like to Kubernetes: the labels a node
-// of that type carries, its capacity and allocatable resources, and which
-// offerings (type × zone) can host a NodeClaim, cheapest first.
+// of that type carries, its capacity and allocatable resources, and whether its
+// labels meet a NodeClaim's requirements. Which offerings are for sale and how
+// they rank is offerings.ts.
 import type { ServerTypeOffer } from './cloud.ts';
 import { canonicalGpuName, gpuLabelValue, shortGpuName } from './gpu-names.ts';
 import type { Requirements } from '../kube/api/requirements.ts';
@@ -153,43 +154,4 @@ export function labelMismatch(requirements: Requirements, labels: Readonly<Recor
     return `${key}=${value ?? '<absent>'} is not allowed by ${requirement.toString()}`;
   }
   return undefined;
-}
-
-export interface RankInput {
-  offers: readonly ServerTypeOffer[];
-  requirements: Requirements;
-  requests: ResourceAmounts;
-  rootVolumeBytes: number;
-  /** The NodeClass's `kubelet` settings (maxPods, reservations, eviction thresholds). */
-  kubelet?: KubeletSettings | undefined;
-  /** Why an offering is skipped right now (recently out of stock), or undefined. */
-  unavailable?: (zone: string, commercialType: string) => string | undefined;
-}
-
-export interface RankedOfferings {
-  offerings: ServerTypeOffer[];
-  /** Counts of offers left out, by reason, for a message when nothing is left. */
-  excluded: Record<string, number>;
-}
-
-/** Offerings that can host the NodeClaim, cheapest first (ties: more available stock, then name and zone). */
-export function rankOfferings(input: RankInput): RankedOfferings {
-  const excluded: Record<string, number> = {};
-  const skip = (reason: string): void => {
-    excluded[reason] = (excluded[reason] ?? 0) + 1;
-  };
-  const offerings: ServerTypeOffer[] = [];
-  for (const offer of input.offers) {
-    if (offer.endOfService) { skip('end of service'); continue; }
-    if (offer.availability === 'shortage') { skip('out of stock (shortage)'); continue; }
-    if (labelMismatch(input.requirements, instanceLabels(offer))) { skip('requirements not met'); continue; }
-    if (!fits(input.requests, instanceAllocatable(offer, input.rootVolumeBytes, input.kubelet))) { skip('too small for the requests'); continue; }
-    const unavailable = input.unavailable?.(offer.zone, offer.commercialType);
-    if (unavailable) { skip(`recently ${unavailable}`); continue; }
-    offerings.push(offer);
-  }
-  const stock = (a: string): number => (a === 'available' ? 0 : 1);
-  offerings.sort((a, b) => a.hourlyPriceEur - b.hourlyPriceEur || stock(a.availability) - stock(b.availability)
-    || a.commercialType.localeCompare(b.commercialType) || a.zone.localeCompare(b.zone));
-  return { offerings, excluded };
 }

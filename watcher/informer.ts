@@ -1,7 +1,11 @@
 // A watched, cached collection of one kind of object: client-node's informer,
 // restarted after every error (a dropped watch, an apiserver restart), with a
-// periodic resync so no object is missed for long.
-import { makeInformer, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+// periodic resync so no object is missed for long. Objects are trimmed as they
+// arrive, before the informer caches them: managedFields (the server-side-apply
+// bookkeeping, often the biggest part of an object) always, as
+// controller-runtime's TransformStripManagedFields does for Karpenter, and
+// whatever else the collection's `trim` says nobody reads.
+import { ListWatch, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { KubeRest } from '../kube/rest.ts';
 import { errorMessage, log } from '../runtime/log.ts';
 
@@ -16,13 +20,31 @@ export interface WatchedCollection<T extends KubernetesObject> {
   stop(): Promise<void>;
 }
 
+/** Drops metadata.managedFields in place: nothing in the watcher reads it. */
+export function stripManagedFields<T extends KubernetesObject>(obj: T): T {
+  if (obj.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
+  return obj;
+}
+
 export async function watchCollection<T extends KubernetesObject>(
   kube: KubeRest,
   path: string,
   onChange: (obj: T, event: 'add' | 'update' | 'delete') => void,
-  opts: { resyncMs?: number; name: string },
+  opts: { resyncMs?: number; name: string; trim?: (obj: T) => T },
 ): Promise<WatchedCollection<T>> {
-  const informer = makeInformer<T>(kube.kubeConfig, path, () => kube.get<KubernetesListObject<T>>(path));
+  const trim = (obj: T): T => (opts.trim ? opts.trim(stripManagedFields(obj)) : stripManagedFields(obj));
+  // client-node's makeInformer, with every listed and watched object trimmed before the cache keeps it.
+  const watch = new Watch(kube.kubeConfig);
+  const trimmingWatch = {
+    watch: (watchPath: string, params: Record<string, string | number | boolean | undefined>, callback: (phase: string, obj: T, watchObj?: unknown) => void, done: (err: unknown) => void) =>
+      watch.watch(watchPath, params, (phase: string, obj: T, watchObj?: unknown) => callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? trim(obj) : obj, watchObj), done),
+  } as unknown as Watch;
+  const list = async (): Promise<KubernetesListObject<T>> => {
+    const result = await kube.get<KubernetesListObject<T>>(path);
+    result.items = result.items.map(trim);
+    return result;
+  };
+  const informer = new ListWatch<T>(path, trimmingWatch, list, false);
   let stopped = false;
   informer.on('add', (obj) => onChange(obj, 'add'));
   informer.on('update', (obj) => onChange(obj, 'update'));

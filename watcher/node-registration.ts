@@ -3,21 +3,15 @@
 // told at once (it also checks on its own every few seconds, so a missed
 // signal only delays it).
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { parseNode } from '../kube/api/core.ts';
-import { parseNodeClaim, type NodeClaim } from '../kube/api/schemas.ts';
+import type { Node } from '../kube/api/core.ts';
+import type { NodeClaim } from '../kube/api/schemas.ts';
 import { isConditionTrue } from '../kube/api/conditions.ts';
 import { CONDITION } from '../kube/api/constants.ts';
 import { nodeRegisteredSignal, provisioningWorkflowId } from '../workflows/contract.ts';
 
-export async function signalNodeRegistration(temporal: Client, rawNode: unknown, nodeClaims: readonly unknown[]): Promise<void> {
-  const node = parseNode(rawNode);
-  const providerID = node.spec.providerID;
-  if (!providerID?.startsWith('scaleway://')) return;
-  let owner: NodeClaim | undefined;
-  for (const raw of nodeClaims) {
-    const nodeClaim = parseNodeClaim(raw);
-    if (nodeClaim.status.providerID === providerID) owner = nodeClaim;
-  }
+/** `owner`: the NodeClaim the cluster state ties to the Node (by providerID), if any. */
+export async function signalNodeRegistration(temporal: Client, node: Node, owner: NodeClaim | undefined): Promise<void> {
+  if (!node.spec.providerID?.startsWith('scaleway://')) return;
   if (!owner || isConditionTrue(owner.status.conditions, CONDITION.Initialized)) return;
   try {
     await temporal.workflow.getHandle(provisioningWorkflowId(owner.metadata.name, owner.metadata.uid ?? '')).signal(nodeRegisteredSignal, { nodeName: node.metadata.name });

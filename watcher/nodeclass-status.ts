@@ -13,10 +13,7 @@ import { clusterPath, recordEvent } from '../kube/objects.ts';
 import type { ScalewayCloud } from '../scaleway/cloud.ts';
 import { CloudError } from '../scaleway/errors.ts';
 import { isUuid } from '../kube/api/provider-id.ts';
-import { DEFAULT_GPU_IMAGE_LABEL } from '../kube/api/nodeclass-defaults.ts';
-
-/** Zones whose images a NodeClass without a zone list reports: where Scaleway's GPUs are. */
-export const DEFAULT_STATUS_ZONES = ['fr-par-1', 'fr-par-2'];
+import { imageCheckZones, imageOf } from '../scaleway/offerings.ts';
 
 interface Verdict {
   ready: boolean;
@@ -49,11 +46,12 @@ async function judge(kube: KubeRest, cloud: ScalewayCloud, nodeClass: ScalewayNo
   }
   if (b.mode === 'kosmos') return fail(REASON.BootstrapNotReady, 'bootstrap mode kosmos is not supported yet: use kubeadm, k3s or custom');
 
-  const image = nodeClass.spec.image ?? DEFAULT_GPU_IMAGE_LABEL;
+  // The image its GPU types boot (this provisioner's NodeClasses are for GPUs), where they are sold.
+  const image = imageOf(nodeClass.spec.image, true);
   if (isUuid(image)) return { ready: true, reason: REASON.Ready, message: '', images: [] };
   const volumeType = nodeClass.spec.rootVolume?.type === 'l_ssd' ? 'l_ssd' : 'sbs_volume';
   const images: Verdict['images'] = [];
-  for (const zone of nodeClass.spec.zones ?? DEFAULT_STATUS_ZONES) {
+  for (const zone of imageCheckZones(nodeClass.spec.zones)) {
     try {
       const resolved = await cloud.resolveImage(zone, image, undefined, volumeType);
       images.push({ zone, imageID: resolved.id, label: image });

@@ -5,14 +5,14 @@
 // whether anything could be launched at all (InstanceTypesAvailable, with the
 // step that emptied the offering list: provisioner/offering-funnel.ts).
 import type { KubeRest } from '../kube/rest.ts';
-import { parseNodeClaim, parseNodePool, isScalewayNodeClassRef, ScalewayNodeClassSchema, type NodeClaim, type NodePool, type ScalewayNodeClass } from '../kube/api/schemas.ts';
+import { parseNodePool, isScalewayNodeClassRef, ScalewayNodeClassSchema, type NodeClaim, type NodePool, type ScalewayNodeClass } from '../kube/api/schemas.ts';
 import { findCondition, setCondition, withReadyCondition, type Condition, type ConditionUpdate } from '../kube/api/conditions.ts';
 import { ANNOTATION_PLANNED_OFFERING, ANNOTATION_REGISTRATION_HEALTH, CONDITION, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, LABEL_ZONE, NODEPOOL_GVR, NODEPOOL_READY_DEPENDENTS, REASON } from '../kube/api/constants.ts';
 import { fleetEurosPerHour, nodePoolLimit, nodePoolUsage } from '../runtime/metrics.ts';
 import { clusterPath, getNodeClassRaw } from '../kube/objects.ts';
 import { parseQuantity } from '../kube/quantity.ts';
 import type { ServerTypeOffer } from '../scaleway/cloud.ts';
-import { SCALEWAY_ZONES } from '../scaleway/instance-types.ts';
+import { nodeClassZones } from '../scaleway/offerings.ts';
 import { poolFunnel } from './provisioner/offering-funnel.ts';
 import { poolRequirements } from './provisioner/planner.ts';
 import {
@@ -89,7 +89,7 @@ export function forgetNodePoolMetrics(nodepool: string, options: { keepPrice?: b
 
 /** InstanceTypesAvailable: what the planner's offering funnel says of the pool, stock included, backoff not (NodeRegistrationHealthy says that). */
 async function instanceTypesCondition(pool: NodePool, nodeClass: ScalewayNodeClass, offers: NonNullable<NodePoolStatusOptions['offers']>): Promise<ConditionUpdate | undefined> {
-  const zones = nodeClass.spec.zones ?? [...SCALEWAY_ZONES];
+  const zones = nodeClassZones(nodeClass.spec.zones);
   let catalog: readonly ServerTypeOffer[];
   try {
     catalog = await offers(zones);
@@ -102,11 +102,12 @@ async function instanceTypesCondition(pool: NodePool, nodeClass: ScalewayNodeCla
     : { type: CONDITION.InstanceTypesAvailable, status: 'True', reason: REASON.InstanceTypesAvailable, message: `${new Set(funnel.offers.map((o) => o.commercialType)).size} instance type(s) in [${funnel.zones.join(', ')}]` };
 }
 
-export async function reconcileNodePoolStatus(kube: KubeRest, rawPool: unknown, rawNodeClaims: readonly unknown[], now = new Date(), options: NodePoolStatusOptions = {}): Promise<NodePoolStatusResult> {
+/** `nodeClaims`: typed already (the watcher's cluster state); those of other pools are left out here. */
+export async function reconcileNodePoolStatus(kube: KubeRest, rawPool: unknown, nodeClaims: readonly NodeClaim[], now = new Date(), options: NodePoolStatusOptions = {}): Promise<NodePoolStatusResult> {
   const pool = parseNodePool(rawPool);
   if (!isScalewayNodeClassRef(pool.spec.template.spec.nodeClassRef)) return { registrationChanged: false };
   const name = pool.metadata.name;
-  const claims: NodeClaim[] = rawNodeClaims.map(parseNodeClaim).filter((nc) => nc.metadata.labels?.[LABEL_NODEPOOL] === name);
+  const claims: NodeClaim[] = nodeClaims.filter((nc) => nc.metadata.labels?.[LABEL_NODEPOOL] === name);
   const nodeClassName = pool.spec.template.spec.nodeClassRef.name;
   const nodeClassRaw = (await getNodeClassRaw(kube, nodeClassName)) as { metadata?: ScalewayNodeClass['metadata']; status?: { conditions?: Condition[] } } | undefined;
   const parsedClass = ScalewayNodeClassSchema.safeParse(nodeClassRaw);

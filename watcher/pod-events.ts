@@ -17,7 +17,8 @@ import { z } from 'zod';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeRest } from '../kube/rest.ts';
 import { isNotFound } from '../kube/rest.ts';
-import { NodeClaimSchema, TimestampSchema, type NodeClaim } from '../kube/api/schemas.ts';
+import { TimestampSchema, type NodeClaim } from '../kube/api/schemas.ts';
+import { ClusterState } from './state/cluster-state.ts';
 import { CONDITION } from '../kube/api/constants.ts';
 import { isConditionTrue } from '../kube/api/conditions.ts';
 import { patchNodeClaimStatus } from '../kube/objects.ts';
@@ -108,10 +109,13 @@ export function lastPodEventWrite(
 const wholeSeconds = (ms: number): number => Math.floor(ms / 1000) * 1000;
 const rfc3339 = (ms: number): string => new Date(wholeSeconds(ms)).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-export interface PodEventSources {
-  nodes(): readonly KubernetesObject[];
-  nodeClaims(): readonly KubernetesObject[];
-}
+/** Where a node's NodeClaim is found: the watcher's cluster state (nodeClaimOfNode), or raw lists to search (tests). */
+export type PodEventSources =
+  | { nodeClaimOfNode(nodeName: string): NodeClaim | undefined }
+  | {
+      nodes(): readonly KubernetesObject[];
+      nodeClaims(): readonly KubernetesObject[];
+    };
 
 export interface PodEventRecorder {
   /** Feeds one watch event of a pod. */
@@ -135,13 +139,13 @@ export function createPodEventRecorder(options: { kube: KubeRest; sources: PodEv
   const retries = new Map<string, NodeJS.Timeout>();
 
   const nodeClaimOfNode = (nodeName: string): NodeClaim | undefined => {
-    const node = options.sources.nodes().find((n) => n.metadata?.name === nodeName) as { spec?: { providerID?: string } } | undefined;
-    const providerID = node?.spec?.providerID;
-    if (!providerID) return undefined;
-    // A Node belongs to a NodeClaim only through providerID.
-    const raw = options.sources.nodeClaims().find((nc) => (nc as { status?: { providerID?: string } }).status?.providerID === providerID);
-    const parsed = raw === undefined ? undefined : NodeClaimSchema.safeParse(raw);
-    return parsed?.success ? parsed.data : undefined;
+    const sources = options.sources;
+    if ('nodeClaimOfNode' in sources) return sources.nodeClaimOfNode(nodeName);
+    // Raw lists: read into a cluster state of their own, so the Node ↔ NodeClaim match is the state's (by providerID).
+    const state = new ClusterState();
+    for (const n of sources.nodes()) state.applyNode(n, 'add');
+    for (const nc of sources.nodeClaims()) state.applyNodeClaim(nc, 'add');
+    return state.nodeClaimOfNode(nodeName);
   };
 
   const retryAt = (nodeName: string, at: number): void => {

@@ -1,19 +1,25 @@
-// The watcher: Kubernetes in, workflows out. Watched collections of
-// NodeClaims, Nodes, NodePools and ScalewayNodeClasses each feed a small
-// controller through a keyed work queue; pods, DaemonSets and
-// PodDisruptionBudgets are read from their caches by the provisioner (pending
-// pods, DaemonSet overhead) and the disruption loop (PDBs).
+// The watcher: Kubernetes in, workflows out. Every watched object is parsed
+// once as it arrives into the typed cluster state (state/cluster-state.ts),
+// which the provisioner, the disruption loop, Node registration and the
+// lastPodEventTime recorder read. Watched collections of NodeClaims, Nodes,
+// NodePools and ScalewayNodeClasses also each feed a small controller through
+// a keyed work queue.
 import type { Client } from '@temporalio/client';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeRest } from '../kube/rest.ts';
 import type { ScalewayCloud } from '../scaleway/cloud.ts';
+import { isPodUnschedulable } from '../kube/api/core.ts';
 import { CONDITION, NODECLAIM_GVR, NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../kube/api/constants.ts';
-import { CatalogCache } from '../scaleway/caches.ts';
+import { UnavailableOfferings } from '../scaleway/caches.ts';
+import { OfferingsCatalog } from '../scaleway/offerings.ts';
+import { feedUnavailableOfferings } from './unavailable-offerings-feed.ts';
 import { createProvisioner, type Provisioner } from './provisioner/controller.ts';
 import { forgetNodePoolMetrics, reconcileNodePoolStatus } from './nodepool-status.ts';
 import { startDisruptionController, type DisruptionController } from './disruption/controller.ts';
 import { clusterPath, nodePath } from '../kube/objects.ts';
 import { watchCollection, type WatchedCollection } from './informer.ts';
+import { ClusterState } from './state/cluster-state.ts';
+import { trimPod } from './state/trim.ts';
 import { KeyedQueue } from './queue.ts';
 import { reconcileNodeClaim, startProvisioningOfNew } from './nodeclaim-lifecycle.ts';
 import { signalNodeRegistration } from './node-registration.ts';
@@ -47,6 +53,8 @@ export interface WatcherOptions {
 
 export interface RunningWatcher {
   nodeClaims: WatchedCollection<KubernetesObject>;
+  /** The typed objects the controllers read. */
+  state: ClusterState;
   provisioner: Provisioner;
   disruption: DisruptionController;
   /** Resolves when no reconcile is running (tests). */
@@ -69,27 +77,18 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     nodes?: WatchedCollection<KubernetesObject>;
     nodeClasses?: WatchedCollection<KubernetesObject>;
     nodePools?: WatchedCollection<KubernetesObject>;
-    pods?: WatchedCollection<KubernetesObject>;
-    daemonSets?: WatchedCollection<KubernetesObject>;
-    podDisruptionBudgets?: WatchedCollection<KubernetesObject>;
   } = {};
-  const catalog = new CatalogCache(options.cloud);
-  // What the provisioner and the disruption loop read: the watched caches, as they are now.
-  const sources = {
-    pods: () => watched.pods?.list() ?? [],
-    nodes: () => watched.nodes?.list() ?? [],
-    nodeClaims: () => watched.nodeClaims?.list() ?? [],
-    nodePools: () => watched.nodePools?.list() ?? [],
-    nodeClasses: () => watched.nodeClasses?.list() ?? [],
-    daemonSets: () => watched.daemonSets?.list() ?? [],
-    podDisruptionBudgets: () => watched.podDisruptionBudgets?.list() ?? [],
-  };
+  // Offerings the launch found empty (recorded on NodeClaims) read as out of stock to the planner.
+  const unavailable = new UnavailableOfferings();
+  const catalog = new OfferingsCatalog(options.cloud, unavailable);
+  // Each watch event below goes into the state first, then to the controllers it concerns.
+  const state = new ClusterState();
   // Registration failures seen on NodeClaim events until their NodePool's annotation holds them.
   const registrationFailures = new RegistrationFailureInbox();
   const provisioner = createProvisioner({
     kube,
     catalog,
-    sources,
+    state,
     registrationGate: (pool, nodeClass) => currentGate(pool, nodeClass, registrationFailures),
     onNodeClaimCreated: (ref) => startProvisioningOfNew(lifecycle, ref),
     ...(options.batchIdleMs !== undefined ? { batchIdleMs: options.batchIdleMs } : {}),
@@ -101,8 +100,8 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     if (obj) await reconcileNodeClaim(lifecycle, obj);
   });
   const nodeQueue = new KeyedQueue('Node', async (name) => {
-    const obj = watched.nodes?.get(name);
-    if (obj) await signalNodeRegistration(temporal, obj, watched.nodeClaims?.list() ?? []);
+    const node = state.nodes.get(name);
+    if (node) await signalNodeRegistration(temporal, node, state.nodeClaimOf(node));
   });
   const nodeClassQueue = new KeyedQueue('ScalewayNodeClass', async (name) => {
     const obj = watched.nodeClasses?.get(name);
@@ -116,19 +115,16 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     const obj = watched.nodePools?.get(name);
     if (!obj) return;
     await stampNodePoolHash(kube, obj);
-    await withController(CONTROLLER.nodePoolStatus, () => reconcileNodePoolStatus(kube, obj, watched.nodeClaims?.list() ?? [], new Date(), {
+    await withController(CONTROLLER.nodePoolStatus, () => reconcileNodePoolStatus(kube, obj, state.nodeClaimsOfPool(name), new Date(), {
       offers: async (zones) => (await Promise.all(zones.map((z) => catalog.offers(z)))).flat(),
       failures: registrationFailures,
     }));
   });
   const nameOf = (obj: KubernetesObject): string => obj.metadata?.name ?? '';
   const poolOf = (obj: KubernetesObject): string | undefined => obj.metadata?.labels?.['karpenter.sh/nodepool'];
-  const unschedulable = (pod: KubernetesObject): boolean => {
-    const p = pod as { spec?: { nodeName?: string }; status?: { conditions?: { type: string; status: string; reason?: string }[] } };
-    return !p.spec?.nodeName && (p.status?.conditions ?? []).some((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
-  };
 
   const nodeClasses = await watchCollection(kube, clusterPath(SCALEWAY_NODECLASS_GVR), (obj, event) => {
+    state.applyNodeClass(obj, event);
     if (event !== 'delete') nodeClassQueue.add(nameOf(obj));
     // A NodeClass turning Ready lets its pools plan for pods that went pending before it was:
     // without this they would wait for the next resync.
@@ -136,7 +132,9 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
   }, { name: 'ScalewayNodeClass', resyncMs });
   watched.nodeClasses = nodeClasses;
   const nodeClaims = await watchCollection(kube, clusterPath(NODECLAIM_GVR), (obj, event) => {
+    state.applyNodeClaim(obj, event);
     if (event !== 'delete') nodeClaimQueue.add(nameOf(obj));
+    feedUnavailableOfferings(unavailable, obj);
     // A node that never registered counts against its pool and offering (backoff), delete or not.
     if (registrationFailures.observe(obj)) provisioner.trigger();
     const pool = poolOf(obj);
@@ -146,6 +144,7 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
   }, { name: 'NodeClaim', resyncMs });
   watched.nodeClaims = nodeClaims;
   const nodes = await watchCollection(kube, nodePath(), (obj, event) => {
+    state.applyNode(obj, event);
     if (event !== 'delete') nodeQueue.add(nameOf(obj));
   }, { name: 'Node', resyncMs });
 
@@ -153,6 +152,7 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
   // Each pool's NodeRegistrationHealthy as last seen: its NodeClass gathers them when one changes.
   const poolRegistration = new Map<string, string>();
   const nodePools = await watchCollection(kube, clusterPath(NODEPOOL_GVR), (obj, event) => {
+    state.applyNodePool(obj, event);
     if (event !== 'delete') nodePoolQueue.add(nameOf(obj));
     else forgetNodePoolMetrics(nameOf(obj));
     const pool = obj as { spec?: { template?: { spec?: { nodeClassRef?: { name?: string } } } }; status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } };
@@ -166,11 +166,12 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     provisioner.trigger();
   }, { name: 'NodePool', resyncMs });
   watched.nodePools = nodePools;
-  // DaemonSets and PDBs are read whole at each planning round and disruption pass: watched before the pods start either.
+  // DaemonSets and PDBs are read from the state at each planning round and disruption pass: watched before the pods start either.
   // A DaemonSet that comes, goes or changes its pod template changes what a new node must hold: plan pending pods again.
   // Its status changes with every pod it runs, its generation only when its spec does: only that is looked at.
   const daemonSetGenerations = new Map<string, number | undefined>();
   const daemonSets = await watchCollection(kube, '/apis/apps/v1/daemonsets', (obj, event) => {
+    state.applyDaemonSet(obj, event);
     const key = obj.metadata?.uid ?? `${obj.metadata?.namespace}/${nameOf(obj)}`;
     const generation = obj.metadata?.generation;
     if (event !== 'delete' && daemonSetGenerations.has(key) && daemonSetGenerations.get(key) === generation) return;
@@ -178,27 +179,27 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     else daemonSetGenerations.set(key, generation);
     provisioner.trigger();
   }, { name: 'DaemonSet', resyncMs });
-  watched.daemonSets = daemonSets;
-  // The disruption loop reads status.disruptionsAllowed at each pass: nothing to do on a change.
-  const podDisruptionBudgets = await watchCollection(kube, '/apis/policy/v1/poddisruptionbudgets', () => undefined, { name: 'PodDisruptionBudget', resyncMs });
-  watched.podDisruptionBudgets = podDisruptionBudgets;
-  const podEvents = createPodEventRecorder({ kube, sources });
+  // The disruption loop reads status.disruptionsAllowed at each pass: nothing else to do on a change.
+  const podDisruptionBudgets = await watchCollection(kube, '/apis/policy/v1/poddisruptionbudgets', (obj, event) => {
+    state.applyPodDisruptionBudget(obj, event);
+  }, { name: 'PodDisruptionBudget', resyncMs });
+  const podEvents = createPodEventRecorder({ kube, sources: state });
   const podStartup = createPodStartupRecorder((seconds) => podStartupDuration.observe(seconds));
   const disruption = startDisruptionController({
     kube,
     catalog,
-    sources,
+    state,
     lastPodEventAt: podEvents.lastPodEventAt,
     zones: () => zonesOfNodeClasses(watched.nodeClasses?.list() ?? []),
     ...(options.disruptionIntervalMs !== undefined ? { intervalMs: options.disruptionIntervalMs } : {}),
   });
   const pods = await watchCollection(kube, '/api/v1/pods', (obj, event) => {
-    if (event !== 'delete' && unschedulable(obj)) provisioner.trigger();
+    const { after } = state.applyPod(obj, event);
+    if (after && !after.spec.nodeName && isPodUnschedulable(after)) provisioner.trigger();
     // A pod arriving on or leaving a node restarts that node's consolidateAfter clock.
     podEvents.observe(obj, event);
     podStartup.observe(obj, event);
-  }, { name: 'Pod', resyncMs });
-  watched.pods = pods;
+  }, { name: 'Pod', resyncMs, trim: trimPod });
   // The first list of each collection reached its queue before the collection's cache was set here, so
   // those reconciles found nothing: look at every object once more now, not at the first resync.
   for (const [collection, queue] of [[nodeClasses, nodeClassQueue], [nodeClaims, nodeClaimQueue], [nodes, nodeQueue], [nodePools, nodePoolQueue]] as const) {
@@ -210,6 +211,7 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
   const collections = [nodeClasses, nodeClaims, nodes, nodePools, daemonSets, podDisruptionBudgets, pods];
   return {
     nodeClaims,
+    state,
     provisioner,
     disruption,
     idle: async () => {

@@ -20,6 +20,7 @@ import type { TemporalConnectionOptions } from '../runtime/temporal-connection.t
 import { upsertGarbageCollectionSchedule } from './gc-schedule.ts';
 import { installTemporalRuntime } from '../runtime/temporal-runtime.ts';
 import { instrumentActivities } from '../activities/instrumentation.ts';
+import { SharedReads } from '../activities/shared-reads.ts';
 import { errorMessage, log } from '../runtime/log.ts';
 
 const logger = log.child({ logger: 'worker' });
@@ -89,6 +90,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     serverStates,
     clusterName: options.clusterName,
     temporal: client,
+    reads: new SharedReads(),
     pollIntervalMs,
     now: () => new Date(),
   };

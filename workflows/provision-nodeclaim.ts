@@ -12,6 +12,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -77,6 +78,8 @@ const waits = proxyActivities<Activities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
 
+/** The patch marker of Launched written when the create returns (workflows before it wrote it once the server ran). */
+const PATCH_LAUNCHED_ON_CREATE = 'launched-on-create';
 /** How often the workflow checks the Node itself, in case the watcher's signal was missed. */
 const NODE_CHECK_INTERVAL_MS = 15_000;
 /** Upstream core's launch timeout (NODECLASS_DEFAULTS.launchTimeout), until the NodeClass says otherwise. */
@@ -135,16 +138,24 @@ export async function provisionNodeClaim(input: ProvisionNodeClaimInput): Promis
 
   // From here on every resource is ours to clean up if the node does not come.
   try {
-    // 4-5. Bootstrap user data (rendered and set inside one activity: no secret in history), power on, wait.
+    // 4. Launched: providerID, capacity, labels on the NodeClaim, as Karpenter writes them when its cloud
+    // provider's Create returns: all of it is known from the offering and the server's ID. Workflows started
+    // before this change marked it only once the server ran; their histories replay that order.
+    let launchedID = patched(PATCH_LAUNCHED_ON_CREATE) ? (await api.markLaunched({ ref, server: launched, offering })).providerID : undefined;
+    status.providerID = launchedID;
+
+    // 5-6. Bootstrap user data (rendered and set inside one activity: no secret in history), power on, wait.
     status.step = 'Bootstrapping';
     await api.configureBootstrap({ ref, server: launched, nodeClassName: nodeClass.nodeClassName });
     status.step = 'PoweringOn';
     await api.powerOnServer({ ref, server: launched });
     await waits.waitForServerRunning({ ref, server: launched });
 
-    // 6. Launched: providerID, capacity, labels on the NodeClaim.
-    const { providerID } = await api.markLaunched({ ref, server: launched, offering });
-    status.providerID = providerID;
+    if (launchedID === undefined) {
+      launchedID = (await api.markLaunched({ ref, server: launched, offering })).providerID;
+      status.providerID = launchedID;
+    }
+    const providerID = launchedID;
 
     // 7. Registered: the watcher signals when the Node appears; a periodic check backs it up.
     status.step = 'WaitingForNode';

@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { clusterPath } from '../../kube/objects.ts';
-import { NODECLAIM_GVR, NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
-import { parseNodeClaim, type NodeClaim } from '../../kube/api/schemas.ts';
+import { NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
+import { type NodeClaim } from '../../kube/api/schemas.ts';
 import { eventually, nodeClassObject, useProvisioningStack, type ProvisioningStack } from '../harness/provisioning.ts';
+import { nodeClaimsOfPool } from './fixtures/nodeclaims.ts';
 
 const example = (file: string): Record<string, unknown> => parseYaml(readFileSync(new URL(`../../examples/${file}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -19,7 +20,7 @@ describe('autoscaling: pending pods in, cost-optimal NodeClaims out, empty nodes
   let stack: ProvisioningStack;
   const kube = (): ProvisioningStack['product']['adminKube'] => stack.product.adminKube;
   const claimsOf = async (pool: string): Promise<NodeClaim[]> =>
-    (await kube().get<{ items: unknown[] }>(`${clusterPath(NODECLAIM_GVR)}?labelSelector=${encodeURIComponent(`karpenter.sh/nodepool=${pool}`)}`)).items.map(parseNodeClaim);
+    nodeClaimsOfPool(kube(), pool);
   const pod = (name: string, gpu: string, selector: Record<string, string>, annotations: Record<string, string> = {}): Record<string, unknown> => ({
     apiVersion: 'v1', kind: 'Pod',
     metadata: { name, annotations },

@@ -7,10 +7,11 @@ import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { clusterPath } from '../../kube/objects.ts';
-import { ANNOTATION_NOMINATED_PODS, NODECLAIM_GVR, NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
-import { parseNodeClaim, type NodeClaim } from '../../kube/api/schemas.ts';
+import { ANNOTATION_NOMINATED_PODS, NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
+import { type NodeClaim } from '../../kube/api/schemas.ts';
 import { parseQuantity } from '../../kube/quantity.ts';
 import { eventually, nodeClassObject, useProvisioningStack, type ProvisioningStack } from '../harness/provisioning.ts';
+import { nodeClaimsOfPool } from './fixtures/nodeclaims.ts';
 
 const POOL = 'scaleway-gpu';
 const GPU_TOLERATION = { key: 'karpenter.sh/capacity-type', operator: 'Exists', effect: 'NoSchedule' };
@@ -23,8 +24,7 @@ interface PodView { metadata: { name: string; ownerReferences?: { kind: string; 
 describe('DaemonSet overhead: a new node holds the pending pod and the DaemonSets that run on it', () => {
   let stack: ProvisioningStack;
   const kube = (): ProvisioningStack['product']['adminKube'] => stack.product.adminKube;
-  const claims = async (): Promise<NodeClaim[]> =>
-    (await kube().get<{ items: unknown[] }>(`${clusterPath(NODECLAIM_GVR)}?labelSelector=${encodeURIComponent(`karpenter.sh/nodepool=${POOL}`)}`)).items.map(parseNodeClaim);
+  const claims = (): Promise<NodeClaim[]> => nodeClaimsOfPool(kube(), POOL);
   const gpuPod = (name: string): Record<string, unknown> => ({
     apiVersion: 'v1', kind: 'Pod',
     metadata: { name },

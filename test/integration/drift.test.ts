@@ -8,17 +8,17 @@ import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { clusterPath } from '../../kube/objects.ts';
 import { ANNOTATION_NODEPOOL_HASH, NODECLAIM_GVR, NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
-import { parseNodeClaim, parseNodePool, type NodeClaim } from '../../kube/api/schemas.ts';
+import { parseNodePool, type NodeClaim } from '../../kube/api/schemas.ts';
 import { nodePoolHashAnnotations } from '../../watcher/drift-hashes.ts';
 import { conditionOf, eventually, nodeClassObject, useProvisioningStack, type ProvisioningStack } from '../harness/provisioning.ts';
+import { nodeClaimsOfPool } from './fixtures/nodeclaims.ts';
 
 const POOL = 'scaleway-gpu';
 
 describe('drift: a NodePool template change replaces its nodes', () => {
   let stack: ProvisioningStack;
   const kube = (): ProvisioningStack['product']['adminKube'] => stack.product.adminKube;
-  const claims = async (): Promise<NodeClaim[]> =>
-    (await kube().get<{ items: unknown[] }>(`${clusterPath(NODECLAIM_GVR)}?labelSelector=${encodeURIComponent(`karpenter.sh/nodepool=${POOL}`)}`)).items.map(parseNodeClaim);
+  const claims = (): Promise<NodeClaim[]> => nodeClaimsOfPool(kube(), POOL);
   const runningPod = async (): Promise<{ name: string; nodeName: string } | undefined> => {
     const pods = await kube().get<{ items: { metadata: { name: string; deletionTimestamp?: string }; spec: { nodeName?: string }; status: { phase?: string } }[] }>('/api/v1/namespaces/default/pods?labelSelector=app%3Dtrain');
     const pod = pods.items.find((p) => p.status.phase === 'Running' && p.spec.nodeName && !p.metadata.deletionTimestamp);

@@ -9,9 +9,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { clusterPath } from '../../kube/objects.ts';
-import { NODECLAIM_GVR, NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
-import { parseNodeClaim, type NodeClaim } from '../../kube/api/schemas.ts';
+import { NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
+import { type NodeClaim } from '../../kube/api/schemas.ts';
 import { eventually, nodeClassObject, useProvisioningStack, type ProvisioningStack } from '../harness/provisioning.ts';
+import { nodeClaimsOfPool } from './fixtures/nodeclaims.ts';
 
 const POOL = 'scaleway-gpu';
 const DISRUPTION_INTERVAL_MS = 500;
@@ -24,8 +25,7 @@ interface PodView { metadata: { name: string; labels?: Record<string, string> };
 describe('PodDisruptionBudgets hold consolidation of a node whose pods they cannot spare', () => {
   let stack: ProvisioningStack;
   const kube = (): ProvisioningStack['product']['adminKube'] => stack.product.adminKube;
-  const claims = async (): Promise<NodeClaim[]> =>
-    (await kube().get<{ items: unknown[] }>(`${clusterPath(NODECLAIM_GVR)}?labelSelector=${encodeURIComponent(`karpenter.sh/nodepool=${POOL}`)}`)).items.map(parseNodeClaim);
+  const claims = (): Promise<NodeClaim[]> => nodeClaimsOfPool(kube(), POOL);
   const podSpec = (cpu: string): Record<string, unknown> => ({
     tolerations: [GPU_TOLERATION],
     nodeSelector: { 'karpenter.scaleway.com/instance-gpu-name': 'l4' },

@@ -6,11 +6,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { clusterPath } from '../../kube/objects.ts';
-import { NODECLAIM_GVR, NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
-import { parseNodeClaim, parseNodePool, type NodeClaim } from '../../kube/api/schemas.ts';
+import { NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
+import { parseNodePool, type NodeClaim } from '../../kube/api/schemas.ts';
 import { findCondition } from '../../kube/api/conditions.ts';
 import { ANNOTATION_REGISTRATION_HEALTH } from '../../kube/api/constants.ts';
 import { eventually, nodeClassObject, useProvisioningStack, type ProvisioningStack } from '../harness/provisioning.ts';
+import { nodeClaimsOfPool } from './fixtures/nodeclaims.ts';
 
 const GPU_REQUEST = { cpu: '500m', memory: '1Gi', 'nvidia.com/gpu': '1' };
 
@@ -41,7 +42,7 @@ describe('why nothing is bought, and not buying forever', () => {
     (await kube().get<{ items: { reason: string; message: string; involvedObject: { kind: string } }[] }>(`/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`)).items.filter((e) => e.involvedObject.kind === kind);
   const poolCondition = async (pool: string, type: string) => findCondition(parseNodePool(await kube().get(clusterPath(NODEPOOL_GVR, pool))).status.conditions, type);
   const claimsOf = async (pool: string): Promise<NodeClaim[]> =>
-    (await kube().get<{ items: unknown[] }>(`${clusterPath(NODECLAIM_GVR)}?labelSelector=${encodeURIComponent(`karpenter.sh/nodepool=${pool}`)}`)).items.map(parseNodeClaim);
+    nodeClaimsOfPool(kube(), pool);
 
   before(async () => {
     stack = await useProvisioningStack({

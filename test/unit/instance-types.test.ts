@@ -13,12 +13,11 @@ import {
   instanceFamily,
   instanceLabels,
   labelMismatch,
-  rankOfferings,
   requestedAmounts,
   toResourceList,
-  type RankInput,
   type ResourceAmounts,
 } from '../../scaleway/instance-types.ts';
+import { rankOfferings, type RankInput } from '../../scaleway/offerings.ts';
 import { Requirements, type NodeSelectorRequirementLike } from '../../kube/api/requirements.ts';
 
 const catalog = loadCatalog();

@@ -1,7 +1,8 @@
 // The offerings activity's pure helpers: GPU short names in requirements, and the zones to look in.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { candidateZones, canonicalRequirements } from '../../activities/offerings.ts';
+import { canonicalRequirements } from '../../activities/offerings.ts';
+import { candidateZones } from '../../scaleway/offerings.ts';
 import { Requirements } from '../../kube/api/requirements.ts';
 import { SCALEWAY_ZONES } from '../../scaleway/instance-types.ts';
 

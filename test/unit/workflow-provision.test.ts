@@ -182,6 +182,27 @@ describe('provisioning workflow', { concurrency: true }, () => {
     assert.equal(callsOf(calls, 'cleanupBootstrap').length, 1, 'the join token went once the node registered');
   });
 
+  it('marks the NodeClaim Launched as soon as the create returns, before the server boots', async () => {
+    const { calls, workflowId, result } = provision('launched-on-create', { checkNodeRegistration: () => Promise.resolve({ registered: false }) });
+    await until('the workflow to wait for the node', async () => ((await status(workflowId).catch(() => undefined))?.step === 'WaitingForNode' ? true : undefined));
+    const names = calls.map((c) => c.name);
+    assert.deepEqual(names.slice(names.indexOf('createServer'), names.indexOf('waitForServerRunning') + 1), ['createServer', 'markLaunched', 'configureBootstrap', 'powerOnServer', 'waitForServerRunning']);
+    assert.equal(callsOf(calls, 'markLaunched').length, 1, 'marked once, not again once the server runs');
+    assert.equal((await status(workflowId)).providerID, `scaleway://instance/${SERVER.zone}/${SERVER.serverId}`);
+    await stage.env.client.workflow.getHandle(workflowId).signal(nodeRegisteredSignal, { nodeName: 'node-launched-on-create' });
+    assert.equal((await result).outcome, 'Ready');
+  });
+
+  it('rolls back a server marked Launched whose boot then fails', async () => {
+    const { calls, result } = provision('launched-then-stopped', { waitForServerRunning: () => Promise.reject(ApplicationFailure.nonRetryable('server stopped while starting', 'ServerStopped')) });
+    const outcome = await result;
+    assert.deepEqual(outcome.outcome === 'Failed' && outcome.reason, 'ServerStopped');
+    assert.equal(callsOf(calls, 'markLaunched').length, 1);
+    const [rollback] = rollbacksOf(calls);
+    assert.deepEqual([rollback?.conditionType, rollback?.server, rollback?.deleteNodeClaim], ['Launched', SERVER, true]);
+    assert.equal(callsOf(calls, 'checkNodeRegistration').length, 0);
+  });
+
   it('rolls back the server when a step after the create fails in a way retrying cannot fix', async () => {
     const { calls, result } = provision('bootstrap-refused', { configureBootstrap: () => Promise.reject(ApplicationFailure.nonRetryable('user data refused', 'InvalidArguments')) });
     const outcome = await result;

@@ -3,17 +3,16 @@
 // first; a chosen NodeClaim is then deleted (its termination workflow drains
 // the node and gives the server back); what is held back (DisruptionBlocked)
 // or cannot go (Unconsolidatable) is told once on the NodeClaim and its Node.
-// PodDisruptionBudgets come from the watcher's cache, as the pods do.
+// Every object comes typed from the watcher's cluster state (PodDisruptionBudgets as the pods do).
 import type { KubeRest } from '../../kube/rest.ts';
-import { parsePod, parseNode, type Node } from '../../kube/api/core.ts';
+import type { Node } from '../../kube/api/core.ts';
 import { isConflict, isNotFound } from '../../kube/rest.ts';
-import { parseNodeClaim, parseNodePool, parseScalewayNodeClass, isScalewayNodeClassRef, type NodeClaim } from '../../kube/api/schemas.ts';
+import { isScalewayNodeClassRef, type NodeClaim } from '../../kube/api/schemas.ts';
 import { NODECLAIM_GVR } from '../../kube/api/constants.ts';
 import { clusterPath, nodeClaimEventTarget, recordEvent, updateNodeClaimStatus } from '../../kube/objects.ts';
 import type { CatalogCache } from '../../scaleway/caches.ts';
 import { decideDisruptions, priceFromOffers } from './decide.ts';
-import { parsePodDisruptionBudget } from './pdbs.ts';
-import type { WatchedObjects } from '../sources.ts';
+import type { ClusterState } from '../state/cluster-state.ts';
 import { errorMessage, log } from '../../runtime/log.ts';
 import { CONTROLLER, withController } from '../../runtime/metrics.ts';
 
@@ -21,8 +20,6 @@ const logger = log.child({ logger: 'watcher.disruption' });
 
 /** How often candidates are looked for: short enough for a 30 s consolidateAfter to be kept to within seconds. */
 export const DISRUPTION_INTERVAL_MS = 5_000;
-
-export type DisruptionSources = WatchedObjects;
 
 export interface DisruptionController {
   /** Runs one pass now (tests). */
@@ -33,20 +30,11 @@ export interface DisruptionController {
 /** Upstream's Event messages start with a capital ("Pdb prevents pod evictions ..."). */
 const capitalized = (message: string): string => message.charAt(0).toUpperCase() + message.slice(1);
 
-function parsed<T>(parse: (o: unknown) => T, list: readonly unknown[]): T[] {
-  return list.flatMap((raw) => {
-    try {
-      return [parse(raw)];
-    } catch {
-      return [];
-    }
-  });
-}
-
 export interface DisruptionControllerOptions {
   kube: KubeRest;
   catalog: CatalogCache;
-  sources: DisruptionSources;
+  /** The watcher's typed objects, parsed when they arrived. */
+  state: ClusterState;
   /** Node name → the last pod bind or removal seen there (pod-events.ts), ahead of status.lastPodEventTime. */
   lastPodEventAt?: ReadonlyMap<string, Date>;
   intervalMs?: number;
@@ -59,19 +47,21 @@ export function startDisruptionController(opts: DisruptionControllerOptions): Di
   let running: Promise<unknown> = Promise.resolve();
 
   const runOnce = async (): Promise<string[]> => {
-    const nodePools = parsed(parseNodePool, opts.sources.nodePools()).filter((p) => isScalewayNodeClassRef(p.spec.template.spec.nodeClassRef));
+    const { state } = opts;
+    const nodePools = state.nodePools.list().filter((p) => isScalewayNodeClassRef(p.spec.template.spec.nodeClassRef));
     const pools = new Set(nodePools.map((p) => p.metadata.name));
-    const nodeClaims = parsed(parseNodeClaim, opts.sources.nodeClaims()).filter((nc) => pools.has(nc.metadata.labels?.['karpenter.sh/nodepool'] ?? ''));
+    const nodeClaims = state.nodeClaims.list().filter((nc) => pools.has(nc.metadata.labels?.['karpenter.sh/nodepool'] ?? ''));
     if (nodeClaims.length === 0) return [];
     // The catalog's Scaleway calls count under karpenter_cloudprovider_*{controller="disruption"}, as Karpenter's do.
     const offers = (await withController(CONTROLLER.disruption, () => Promise.all(opts.zones().map((z) => opts.catalog.offers(z).catch(() => []))))).flat();
     const plan = decideDisruptions({
       nodePools,
       nodeClaims,
-      nodes: parsed(parseNode, opts.sources.nodes()),
-      pods: parsed(parsePod, opts.sources.pods()).filter((p) => p.spec.nodeName),
-      nodeClasses: parsed(parseScalewayNodeClass, opts.sources.nodeClasses()),
-      pdbs: opts.sources.podDisruptionBudgets().flatMap((raw) => parsePodDisruptionBudget(raw) ?? []),
+      nodes: state.nodes.list(),
+      nodeOf: (nodeClaim) => state.nodeOf(nodeClaim),
+      pods: state.pods.list().filter((p) => p.spec.nodeName),
+      nodeClasses: state.nodeClasses.list(),
+      pdbs: state.podDisruptionBudgets.list(),
       now: new Date(),
       ...(opts.lastPodEventAt ? { lastPodEventAt: opts.lastPodEventAt } : {}),
       priceOf: priceFromOffers(offers),

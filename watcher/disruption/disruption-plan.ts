@@ -14,6 +14,8 @@ export interface DisruptionInput {
   readonly nodeClaims: readonly NodeClaim[];
   /** Every node in the cluster: any of them can take pods from a consolidated one. */
   readonly nodes: readonly Node[];
+  /** A NodeClaim's Node (the watcher's cluster state ties them); by providerID among `nodes` when not given. */
+  readonly nodeOf?: (nodeClaim: NodeClaim) => Node | undefined;
   /** Every pod bound to a node (unbound ones are ignored). */
   readonly pods: readonly Pod[];
   readonly now: Date;

@@ -12,6 +12,7 @@ import type { Blocker } from './blockers.ts';
 import { allowedDisruptions, countPoolNodes, isBeingDisrupted, type BudgetReason } from './budgets.ts';
 import { isInitialized } from './emptiness.ts';
 import { podsByNode } from './pods.ts';
+import { nodesByProviderID } from '../state/node-matching.ts';
 import type { Blocked, Decision, DisruptionInput, DisruptionReason, Unconsolidatable } from './disruption-plan.ts';
 
 export interface Member {
@@ -52,10 +53,10 @@ export class DisruptionPass {
     this.now = input.now;
     const pools = new Map(input.nodePools.map((p) => [p.metadata.name, p]));
     const nodeClasses = new Map((input.nodeClasses ?? []).map((c) => [c.metadata.name, c]));
-    const nodesByProviderID = new Map(input.nodes.filter((n) => n.spec.providerID).map((n) => [n.spec.providerID!, n]));
+    const nodeOf = input.nodeOf ?? nodesByProviderID(input.nodes);
     this.pods = podsByNode(input.pods);
     this.members = input.nodeClaims.map((nodeClaim) => {
-      const node = nodeClaim.status.providerID ? nodesByProviderID.get(nodeClaim.status.providerID) : undefined;
+      const node = nodeOf(nodeClaim);
       const poolName = nodeClaim.metadata.labels?.[LABEL_NODEPOOL];
       const pool = poolName === undefined ? undefined : pools.get(poolName);
       return { nodeClaim, node, pool, nodeClass: nodeClasses.get(nodeClaim.spec.nodeClassRef.name), price: input.priceOf?.(nodeClaim, node) ?? 0 };

@@ -5,36 +5,35 @@
 // where they will go, or why nothing can run them.
 import type { KubeRest } from '../../kube/rest.ts';
 import { isAlreadyExists } from '../../kube/rest.ts';
-import { parsePod, parseNode, isPodUnschedulable, type Pod } from '../../kube/api/core.ts';
-import { parseNodeClaim, parseNodePool, parseScalewayNodeClass, isScalewayNodeClassRef, type NodeClaim, type NodePool, type ScalewayNodeClass } from '../../kube/api/schemas.ts';
+import { isPodUnschedulable, type Pod } from '../../kube/api/core.ts';
+import { isScalewayNodeClassRef, type NodeClaim, type NodePool, type ScalewayNodeClass } from '../../kube/api/schemas.ts';
 import { findCondition, isConditionTrue } from '../../kube/api/conditions.ts';
 import { ANNOTATION_NOMINATED_PODS, ANNOTATION_PLANNED_OFFERING, CONDITION, REASON, FINALIZER_TERMINATION, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, NODECLAIM_GVR, NODEPOOL_GVR } from '../../kube/api/constants.ts';
 import { clusterPath, recordEvent, type EventTarget } from '../../kube/objects.ts';
 import type { CatalogCache } from '../../scaleway/caches.ts';
 import type { ServerTypeOffer } from '../../scaleway/cloud.ts';
-import { instanceCapacity, SCALEWAY_ZONES, toResourceList } from '../../scaleway/instance-types.ts';
+import { instanceCapacity, toResourceList } from '../../scaleway/instance-types.ts';
+import { nodeClassZones } from '../../scaleway/offerings.ts';
 import type { KubeletSettings } from '../../scaleway/kubelet-reservations.ts';
 import { rootVolumeOf } from '../../kube/api/nodeclass-defaults.ts';
 import { poolResources } from '../nodepool-status.ts';
 import { existingFromNode, existingFromNodeClaim, plan, type Plan, type PlanNodePool } from './planner.ts';
-import { daemonSetOverhead, daemonSetPod, daemonSetsStillToCome } from './daemonset-overhead.ts';
+import { daemonSetOverhead, daemonSetsStillToCome } from './daemonset-overhead.ts';
 import { subtractResources, toAmounts } from './pod-requests.ts';
 import { Batcher } from './batcher.ts';
 import { zonesOfNodeClasses } from '../../scaleway/catalog-warmup.ts';
 import { nodeClassHashAnnotations, nodePoolHashAnnotations } from '../drift-hashes.ts';
-import type { WatchedObjects } from '../sources.ts';
+import type { ClusterState } from '../state/cluster-state.ts';
 import { CONTROLLER, nodeClaimsCreated, withController } from '../../runtime/metrics.ts';
 import { errorMessage, log } from '../../runtime/log.ts';
 
 const logger = log.child({ logger: 'watcher.provisioner' });
 
-
-export type ProvisionerSources = WatchedObjects;
-
 export interface ProvisionerOptions {
   kube: KubeRest;
   catalog: CatalogCache;
-  sources: ProvisionerSources;
+  /** The watcher's typed objects, parsed when they arrived. */
+  state: ClusterState;
   batchIdleMs?: number;
   batchMaxMs?: number;
   /**
@@ -55,14 +54,6 @@ export interface ProvisionerOptions {
 const podKey = (p: { namespace: string; name: string }): string => `${p.namespace}/${p.name}`;
 const keyOfPod = (p: Pod): string => podKey({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name });
 const podTarget = (p: { namespace: string; name: string; uid?: string | undefined }): EventTarget => ({ apiVersion: 'v1', kind: 'Pod', name: p.name, namespace: p.namespace, uid: p.uid });
-
-function safeParse<T>(parse: (o: unknown) => T, raw: unknown): T | undefined {
-  try {
-    return parse(raw);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * After its node is initialized, how long a NodeClaim's nominated pods stay
@@ -121,7 +112,7 @@ export interface Provisioner {
 }
 
 export function createProvisioner(options: ProvisionerOptions): Provisioner {
-  const { kube, sources } = options;
+  const { kube, state } = options;
   // Events already told, so a pod pending for an hour is not told the same thing every second.
   const told = new Map<string, string>();
   const tell = async (key: string, target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> => {
@@ -131,30 +122,25 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   };
 
   const provisionOnce = async (): Promise<Plan | undefined> => {
-    const allPods = sources.pods().flatMap((raw) => safeParse(parsePod, raw) ?? []);
-    const nodeClaims = sources.nodeClaims().flatMap((raw) => safeParse(parseNodeClaim, raw) ?? []);
+    const allPods = state.pods.list();
+    const nodeClaims = state.nodeClaims.list();
     const spokenFor = new Set<string>();
     const now = Date.now();
     for (const nc of nodeClaims) {
       if (!holdsNominations(nc, now)) continue;
       for (const key of nominatedKeys(nc)) spokenFor.add(key);
     }
-    const podsByKey = new Map(allPods.map((p) => [keyOfPod(p), p]));
     const pending = allPods.filter((p) => !p.spec.nodeName && !p.metadata.deletionTimestamp && isPodUnschedulable(p));
     const pods = pending.filter((p) => !spokenFor.has(keyOfPod(p)));
     if (pods.length === 0) return undefined;
 
-    const nodeClasses = new Map<string, ScalewayNodeClass>();
-    for (const raw of sources.nodeClasses()) {
-      const nc = safeParse(parseScalewayNodeClass, raw);
-      if (nc) nodeClasses.set(nc.metadata.name, nc);
-    }
-    const pools = sources.nodePools().flatMap((raw) => safeParse(parseNodePool, raw) ?? []).filter((p) => isScalewayNodeClassRef(p.spec.template.spec.nodeClassRef) && !p.metadata.deletionTimestamp);
+    const nodeClasses = new Map<string, ScalewayNodeClass>(state.nodeClasses.list().map((nc) => [nc.metadata.name, nc]));
+    const pools = state.nodePools.list().filter((p) => isScalewayNodeClassRef(p.spec.template.spec.nodeClassRef) && !p.metadata.deletionTimestamp);
     const zones = zonesOfNodeClasses(pools.map((pool) => nodeClasses.get(pool.spec.template.spec.nodeClassRef.name) ?? {}));
     const offers = (await withController(CONTROLLER.provisioner, () => Promise.all(zones.map((z) => options.catalog.offers(z))))).flat();
 
-    // Each DaemonSet's pod, read once for every pool it may run on.
-    const daemonPods = sources.daemonSets().flatMap((raw) => daemonSetPod(raw) ?? []);
+    // Each DaemonSet's pod, read when the DaemonSet arrived, for every pool it may run on.
+    const daemonPods = state.daemonSets.list();
     const planPools: PlanNodePool[] = [];
     for (const pool of pools) {
       const nodeClass = nodeClasses.get(pool.spec.template.spec.nodeClassRef.name);
@@ -169,7 +155,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
         nodeClass: nodeClass.metadata.name,
         blocked: gate?.blocked,
         stopped: gate?.stopped,
-        zones: nodeClass.spec.zones ?? [...SCALEWAY_ZONES],
+        zones: nodeClassZones(nodeClass.spec.zones),
         rootVolumeBytes,
         kubelet: nodeClass.spec.kubelet,
         daemonSetOverhead: daemonSetOverhead(pool, daemonPods),
@@ -177,20 +163,19 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       });
     }
 
-    const nodes = sources.nodes().flatMap((raw) => safeParse(parseNode, raw) ?? []).filter((n) => !n.metadata.deletionTimestamp);
-    const bound = new Map<string, Pod[]>();
-    for (const p of allPods) if (p.spec.nodeName && !['Succeeded', 'Failed'].includes(p.status.phase ?? '')) bound.set(p.spec.nodeName, [...(bound.get(p.spec.nodeName) ?? []), p]);
+    const nodes = state.nodes.list().filter((n) => !n.metadata.deletionTimestamp);
     const nodeNames = new Set(nodes.map((n) => n.metadata.name));
     const existing = [
       ...nodes.map((n) => {
-        const here = bound.get(n.metadata.name) ?? [];
+        const here = state.podsOn(n.metadata.name).filter((p) => !['Succeeded', 'Failed'].includes(p.status.phase ?? ''));
         const entry = existingFromNode(n, here);
         return { ...entry, available: subtractResources(toAmounts(entry.available), daemonSetsStillToCome(entry, daemonPods, here)) };
       }),
+      // A launching NodeClaim whose Node has registered under it is counted as that Node, not twice.
       ...nodeClaims.filter((nc) => launching(nc) && !(nc.status.nodeName && nodeNames.has(nc.status.nodeName))).map((nc) => {
         const nodeClass = nodeClasses.get(nc.spec.nodeClassRef.name);
         const departedPods = nominatedKeys(nc).flatMap((key) => {
-          const p = podsByKey.get(key);
+          const p = state.pods.get(key);
           return p?.spec.nodeName && p.spec.nodeName !== nc.status.nodeName ? [p] : [];
         });
         return existingFromNodeClaim(nc, { offers, rootVolumeBytes: nodeClass ? rootVolumeOf(nodeClass).sizeBytes : 0, kubelet: nodeClass?.spec.kubelet, departedPods });
@@ -247,7 +232,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     });
     await Promise.all(starts);
     await inParallel(result.nominations, (n) =>
-      tell(podKey(n.pod), podTarget({ ...n.pod, uid: podsByKey.get(podKey(n.pod))?.metadata.uid }), 'Normal', 'Nominated', `Pod should schedule on: ${n.kind === 'Node' ? 'node' : 'nodeclaim'}/${n.name}`));
+      tell(podKey(n.pod), podTarget({ ...n.pod, uid: state.pods.get(podKey(n.pod))?.metadata.uid }), 'Normal', 'Nominated', `Pod should schedule on: ${n.kind === 'Node' ? 'node' : 'nodeclaim'}/${n.name}`));
     await inParallel(result.podErrors, (e) => tell(podKey(e.pod), podTarget(e.pod), 'Warning', 'FailedScheduling', `Failed to schedule pod, ${e.reason}`));
     // Upstream's Event for a NodePool that has nothing to launch, with the step that emptied its offerings.
     for (const p of result.poolProblems) {

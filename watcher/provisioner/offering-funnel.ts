@@ -9,6 +9,7 @@ import { Requirements, type Requirement } from '../../kube/api/requirements.ts';
 import { LABEL_NODEPOOL, LABEL_ZONE, REASON } from '../../kube/api/constants.ts';
 import type { ServerTypeOffer } from '../../scaleway/cloud.ts';
 import { instanceLabels, labelMismatch } from '../../scaleway/instance-types.ts';
+import { cheapestFirst, notForSale } from '../../scaleway/offerings.ts';
 
 export interface PoolFunnelInput {
   nodePool: string;
@@ -29,7 +30,7 @@ export interface FunnelVerdict {
 }
 
 export interface PoolFunnel {
-  /** Offers the pool may launch, cheapest first. */
+  /** Offers the pool may launch, in rank order (cheapestFirst). */
   offers: ServerTypeOffer[];
   /** Zones left after the NodeClass and the pool's zone requirement. */
   zones: string[];
@@ -52,9 +53,6 @@ function valuesOf(key: string, offers: readonly ServerTypeOffer[]): string {
 }
 
 const meets = (r: Requirement, o: ServerTypeOffer): boolean => labelMismatch(Requirements.of(r), instanceLabels(o)) === undefined;
-
-const byPrice = (a: ServerTypeOffer, b: ServerTypeOffer): number =>
-  a.hourlyPriceEur - b.hourlyPriceEur || a.commercialType.localeCompare(b.commercialType) || a.zone.localeCompare(b.zone);
 
 export function poolFunnel(input: PoolFunnelInput): PoolFunnel {
   const { nodePool, nodeClass, requirements } = input;
@@ -89,10 +87,11 @@ export function poolFunnel(input: PoolFunnelInput): PoolFunnel {
     }
   }
 
-  const gone = left.filter((o) => o.endOfService || o.availability === 'shortage');
-  const inStock = left.filter((o) => !gone.includes(o));
+  // Out of stock includes what a launch just found empty: the catalog the planner reads marks it so (OfferingsCatalog).
+  const gone = left.flatMap((o) => { const why = notForSale(o); return why ? [{ o, why }] : []; });
+  const inStock = left.filter((o) => notForSale(o) === undefined);
   if (inStock.length === 0) {
-    const what = list(gone.map((o) => `${o.commercialType} in ${o.zone} (${o.endOfService ? 'end of service' : 'out of stock'})`));
+    const what = list(gone.map(({ o, why }) => `${o.commercialType} in ${o.zone} (${why})`));
     return none(REASON.InstanceTypesUnavailable, `every instance type NodePool ${nodePool} allows ${where} is unavailable: ${what}`);
   }
   const blocked = inStock.map((o) => ({ o, why: input.blocked?.(o) }));
@@ -100,7 +99,7 @@ export function poolFunnel(input: PoolFunnelInput): PoolFunnel {
   if (open.length === 0) {
     return none(REASON.RegistrationBackoff, `every offering NodePool ${nodePool} allows is backed off after nodes failed to register: ${list(blocked.map((b) => `${b.o.commercialType} in ${b.o.zone} ${b.why ?? ''}`.trim()))}`);
   }
-  return { offers: open.sort(byPrice), zones, empty: undefined };
+  return { offers: open.sort(cheapestFirst), zones, empty: undefined };
 }
 
 /**
