@@ -229,6 +229,8 @@ export async function runRound(ctx: RoundContext, side: Side, workload: Workload
     const created = side === 'ours' ? claims.filter((c) => firstCreate.has(c.metadata?.name ?? '')).length : launched;
     const slots = claims.reduce((s, c) => s + gpuSlots(c), 0);
     const unsched = names.filter((p) => seen.unschedulableAt.has(p)).length;
+    // A pod the scheduler bound at once (room on a node that joined meanwhile) is never Unschedulable: it waits on nothing.
+    const accounted = names.filter((p) => seen.unschedulableAt.has(p) || seen.bound.has(p)).length;
     if (Date.now() - lastLog > 15_000) {
       lastLog = Date.now();
       console.log(`[bench] ${side} ${label}: +${((Date.now() - start) / 1000).toFixed(1)} s  unschedulable ${unsched}/${n}  NodeClaims ${claims.length} (slots ${slots}), launched ${launched}, create calls ${created}`);
@@ -237,7 +239,7 @@ export async function runRound(ctx: RoundContext, side: Side, workload: Workload
     // in room left on NodeClaims made for others) each pod is nominated to one of them or already bound.
     const claimSet = new Set(claims.map((c) => c.metadata?.name ?? ''));
     const covered = (): boolean => names.every((p) => seen.bound.has(p) || claimSet.has(seen.nominatedByEvent.get(p) ?? '') || [...(seen.claimsOfPod.get(p) ?? [])].some((c) => claimSet.has(c)));
-    const done = claims.length > 0 && launched === claims.length && created === claims.length && unsched === n && (slots >= gpusWanted || covered());
+    const done = claims.length > 0 && launched === claims.length && created === claims.length && accounted === n && (slots >= gpusWanted || covered());
     if (done && claims.length === lastCount) {
       // Two seconds without a new NodeClaim: the burst is served (nothing more is coming).
       if (Date.now() - stableSince >= 2_000) {
@@ -335,11 +337,13 @@ export async function runRound(ctx: RoundContext, side: Side, workload: Workload
     types.set(key, (types.get(key) ?? 0) + 1);
   }
   const launched = claims.filter((c) => c.status?.providerID).length;
+  const boundAtOnce = names.filter((p) => !seen.unschedulableAt.has(p) && seen.bound.has(p)).length;
   const gone = ctx.exited(side);
   const notes = [
     completed ? '' : `not complete after ${ctx.timeoutMs / 60_000} min (${launched}/${claims.length} launched)`,
     gone.length ? `exited during the round: ${gone.join(', ')}` : '',
     unpriced ? `${unpriced} NodeClaims without a known offering` : '',
+    boundAtOnce ? `${boundAtOnce} pods bound without being Unschedulable (not in the latencies)` : '',
   ].filter(Boolean);
   const result: RoundResult = {
     side, workload: workload.name, kind: workload.kind, pods: n, round, completed, note: notes.join('; '),
