@@ -17,6 +17,16 @@ export const WORKFLOW = {
   garbageCollect: 'garbageCollect',
 } as const satisfies { [name in keyof typeof workflows]: name };
 
+/**
+ * The workflows' patch markers (`patched()`), one per change that older histories must replay
+ * around. Temporal's SDK core records a marker's patch ID in plain JSON, outside the payload codec,
+ * so these names hold nothing about a NodeClaim.
+ */
+export const WORKFLOW_PATCH = {
+  /** Launched (providerID, capacity) written when createServer returns, not once the server runs. */
+  launchedOnCreate: 'launched-on-create',
+} as const;
+
 export type ProvisionNodeClaimWorkflow = typeof workflows.provisionNodeClaim;
 export type TerminateNodeClaimWorkflow = typeof workflows.terminateNodeClaim;
 export type GarbageCollectWorkflow = typeof workflows.garbageCollect;

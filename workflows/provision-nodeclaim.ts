@@ -21,7 +21,7 @@ import {
 import type { Activities } from '../activities/index.ts';
 import type { FailureRecord, NodeClaimRef, NodeClassResolution, Offering, OfferingChoice, ProvisioningStatus, ServerRef } from '../activities/contract.ts';
 import { REASON } from '../kube/api/constants.ts';
-import { nodeRegisteredSignal, statusQuery } from './contract.ts';
+import { WORKFLOW_PATCH, nodeRegisteredSignal, statusQuery } from './contract.ts';
 
 export interface ProvisionNodeClaimInput {
   nodeClaim: NodeClaimRef;
@@ -78,8 +78,6 @@ const waits = proxyActivities<Activities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
 
-/** The patch marker of Launched written when the create returns (workflows before it wrote it once the server ran). */
-const PATCH_LAUNCHED_ON_CREATE = 'launched-on-create';
 /** How often the workflow checks the Node itself, in case the watcher's signal was missed. */
 const NODE_CHECK_INTERVAL_MS = 15_000;
 /** Upstream core's launch timeout (NODECLASS_DEFAULTS.launchTimeout), until the NodeClass says otherwise. */
@@ -141,7 +139,7 @@ export async function provisionNodeClaim(input: ProvisionNodeClaimInput): Promis
     // 4. Launched: providerID, capacity, labels on the NodeClaim, as Karpenter writes them when its cloud
     // provider's Create returns: all of it is known from the offering and the server's ID. Workflows started
     // before this change marked it only once the server ran; their histories replay that order.
-    let launchedID = patched(PATCH_LAUNCHED_ON_CREATE) ? (await api.markLaunched({ ref, server: launched, offering })).providerID : undefined;
+    let launchedID = patched(WORKFLOW_PATCH.launchedOnCreate) ? (await api.markLaunched({ ref, server: launched, offering })).providerID : undefined;
     status.providerID = launchedID;
 
     // 5-6. Bootstrap user data (rendered and set inside one activity: no secret in history), power on, wait.

@@ -21,7 +21,7 @@ import { startTemporalDevServer } from '../../sandbox/temporal-dev-server.ts';
 import { freePort } from '../../sandbox/ports.ts';
 import { isSearchAttribute, payloadsOf } from '../../runtime/history-payloads.ts';
 import { payloadsFromJson, payloadsToJson, startCodecServer } from '../../runtime/codec-server.ts';
-import { statusQuery } from '../../workflows/contract.ts';
+import { WORKFLOW_PATCH, statusQuery } from '../../workflows/contract.ts';
 import { isEncryptedHistory, readHistoryFile, replayHistories } from '../../worker/replay.ts';
 import { conditionOf, eventually, getNodeClaim, nodeClaimObject, nodeClassObject, useProvisioningStack, type ProvisioningStack } from '../harness/provisioning.ts';
 import { onTeardown, tempDir } from '../harness/stack.ts';
@@ -43,6 +43,8 @@ function applicationFailures(value: unknown): { message?: string; encodedAttribu
 }
 
 const isLocalActivityMarkerData = (path: string): boolean => /markerRecordedEventAttributes\.details\.data\./.test(path);
+const isPatchMarkerData = (path: string): boolean => /markerRecordedEventAttributes\.details\.patch-data\./.test(path);
+const DECLARED_PATCHES: readonly string[] = Object.values(WORKFLOW_PATCH);
 
 /** The failure messages of a decoded history: each failure's encoded attributes, a JSON {message, stack_trace}. */
 function failureMessages(decodedJson: string): string[] {
@@ -83,7 +85,11 @@ describe('payload encryption on the real stack', () => {
       const all = payloadsOf(h.history);
       // A local activity's marker keeps the SDK's own bookkeeping (sequence, attempt, activity type) in
       // a `data` detail that the SDK core writes without a codec; its result is in `result`, encrypted.
-      const payloads = all.filter((p) => !isSearchAttribute(p) && !isLocalActivityMarkerData(p.path));
+      // A patch marker (`patched()`) holds the patch ID in plain JSON, also written by the core; it must
+      // be one of the IDs the workflows declare, which name a code change and nothing of a NodeClaim.
+      const patchData = all.filter((p) => isPatchMarkerData(p.path)).map((p) => (JSON.parse(Buffer.from(p.payload.data ?? []).toString('utf8')) as { id?: unknown }).id);
+      for (const id of patchData) assert.ok(typeof id === 'string' && DECLARED_PATCHES.includes(id), `${h.workflowId}: patch marker ${String(id)} is a declared patch`);
+      const payloads = all.filter((p) => !isSearchAttribute(p) && !isLocalActivityMarkerData(p.path) && !isPatchMarkerData(p.path));
       assert.ok(payloads.length > 5, `${h.workflowId}: ${payloads.length} payloads`);
       const plain = payloads.filter((p) => !isEncrypted(p.payload)).map((p) => `${p.path} (${metadataText(p.payload, 'encoding')})`);
       assert.deepEqual(plain, [], `${h.workflowId}: payloads stored in plain text`);
@@ -95,6 +101,8 @@ describe('payload encryption on the real stack', () => {
       }
       assert.deepEqual(h.decodeFailures, []);
     }
+    // The exemption is not vacuous: the Ready provisioning went through the Launched-on-create patch.
+    assert.ok(payloadsOf(provisioning(READY).history).some((p) => isPatchMarkerData(p.path)), 'the Ready history records its patch marker');
     // Decoded, the same histories do hold the names: the scan of decoded histories reads real content.
     assert.ok(provisioning(READY).decodedJson.includes(READY));
   });
