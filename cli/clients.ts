@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { createKubeRest, loadKubeConfig, type KubeRest } from '../kube/rest.ts';
+import { createKubeRest, type KubeRest } from '../kube/rest.ts';
+import { loadKubeCredentials } from '../kube/credentials.ts';
 import { loadCodecKeys } from '../runtime/codec-key.ts';
 import type { CodecSettings } from '../runtime/config.ts';
 import { AesGcmPayloadCodec, temporalDataConverter } from '../runtime/payload-codec.ts';
@@ -31,7 +32,7 @@ export function kubeconfigAvailable(env: NodeJS.ProcessEnv = process.env): boole
 
 export function connectKube(kubeconfig: string | undefined): KubeRest {
   try {
-    return createKubeRest(loadKubeConfig(kubeconfig));
+    return createKubeRest(loadKubeCredentials(kubeconfig));
   } catch (err) {
     throw new CliError(`loading the kubeconfig${kubeconfig ? ` ${kubeconfig}` : ''}: ${errorText(err)}`);
   }

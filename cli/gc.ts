@@ -63,7 +63,7 @@ export function readOnlyCloud(cloud: ScalewayCloud, progress: Progress): Scalewa
 
 /** Only get and getOrUndefined; post, put, patch and delete throw. */
 export function readOnlyKube(kube: KubeRest): KubeRest {
-  return { kubeConfig: kube.kubeConfig, get: (path) => kube.get(path), getOrUndefined: (path) => kube.getOrUndefined(path), post: refuse('kube.post'), put: refuse('kube.put'), patch: refuse('kube.patch'), delete: refuse('kube.delete') };
+  return { credentials: kube.credentials, get: (path) => kube.get(path), getOrUndefined: (path) => kube.getOrUndefined(path), post: refuse('kube.post'), put: refuse('kube.put'), patch: refuse('kube.patch'), delete: refuse('kube.delete') };
 }
 
 const resourceOf = (a: GarbageAction): { zone: string; resource: string } => {

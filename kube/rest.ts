@@ -3,7 +3,7 @@
 // KubeErrors that carry the HTTP status and the apiserver's reason.
 import { Agent, request, type RequestOptions } from 'node:https';
 import { request as plainRequest } from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeCredentials } from './credentials.ts';
 
 export class KubeError extends Error {
   override readonly name = 'KubeError';
@@ -26,7 +26,7 @@ const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
 };
 
 export interface KubeRest {
-  readonly kubeConfig: KubeConfig;
+  readonly credentials: KubeCredentials;
   get<T>(path: string): Promise<T>;
   /** undefined on 404. */
   getOrUndefined<T>(path: string): Promise<T | undefined>;
@@ -39,14 +39,13 @@ export interface KubeRest {
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
-export function createKubeRest(kc: KubeConfig): KubeRest {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('the kubeconfig has no current cluster');
-  const base = new URL(cluster.server);
+export function createKubeRest(credentials: KubeCredentials): KubeRest {
   // Connections are kept and reused: a TLS handshake per call would cost more than the call.
   const agent = new Agent({ keepAlive: true, maxSockets: 128 });
 
   const send = async <T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> => {
+    const endpoint = await credentials.endpoint();
+    const base = endpoint.server;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const opts: RequestOptions = {
       method,
@@ -57,7 +56,7 @@ export function createKubeRest(kc: KubeConfig): KubeRest {
       headers: { Accept: 'application/json', ...(payload === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) }) },
       timeout: REQUEST_TIMEOUT_MS,
     };
-    await kc.applyToHTTPSOptions(opts);
+    await endpoint.apply(opts);
     if (base.protocol === 'https:') opts.agent = agent;
     return new Promise<T>((resolve, reject) => {
       const req = (base.protocol === 'https:' ? request : plainRequest)(opts, (res) => {
@@ -90,7 +89,7 @@ export function createKubeRest(kc: KubeConfig): KubeRest {
   };
 
   return {
-    kubeConfig: kc,
+    credentials,
     get: (path) => send('GET', path),
     getOrUndefined: async <T>(path: string) => {
       try {
@@ -111,12 +110,4 @@ export function createKubeRest(kc: KubeConfig): KubeRest {
       }
     },
   };
-}
-
-/** The kubeconfig of the KUBECONFIG file, or the in-cluster service account. */
-export function loadKubeConfig(path = process.env.KUBECONFIG): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
 }

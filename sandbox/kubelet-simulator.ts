@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { createKubeRest, isAlreadyExists, type KubeRest } from '../kube/rest.ts';
+import { credentialsOfKubeConfig } from '../kube/credentials.ts';
 import { parseRenderedBootstrap, caCertHash, type ParsedBootstrap } from '../bootstrap/index.ts';
 import { LABEL_INSTANCE_GPU_COUNT } from '../kube/api/constants.ts';
 import { parseQuantity } from '../kube/quantity.ts';
@@ -132,7 +133,7 @@ function kubeRestFor(server: string, user: { token?: string; certData?: string; 
     contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
     currentContext: 'x',
   });
-  return createKubeRest(kc);
+  return createKubeRest(credentialsOfKubeConfig(kc));
 }
 
 async function sleep(ms: number): Promise<void> {

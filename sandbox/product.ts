@@ -17,7 +17,8 @@ import { generateCodecKeys } from '../runtime/codec-key.ts';
 import type { Simulator } from '../scaleway/simulator/index.ts';
 import { TEST_CREDENTIALS } from '../scaleway/simulator/testing.ts';
 import { createScalewayCloud, type ScalewayCloud } from '../scaleway/cloud.ts';
-import { createKubeRest, loadKubeConfig, type KubeRest } from '../kube/rest.ts';
+import { createKubeRest, type KubeRest } from '../kube/rest.ts';
+import { loadKubeCredentials } from '../kube/credentials.ts';
 import { startWorker, type RunningWorker } from '../worker/worker.ts';
 import type { GarbageCollectionSettings } from '../runtime/config.ts';
 import { startWatcher, type RunningWatcher, type WatcherOptions } from '../watcher/watcher.ts';
@@ -72,7 +73,7 @@ export interface RunningProduct {
 
 /** What a cluster's operator sets up before installing scw-karpenter: the CRDs and the kubeadm-init objects. The admin kube. */
 export async function prepareCluster(controlPlane: ControlPlane): Promise<KubeRest> {
-  const kube = createKubeRest(loadKubeConfig(controlPlane.kubeconfig));
+  const kube = createKubeRest(loadKubeCredentials(controlPlane.kubeconfig));
   await installCrds(kube);
   await kubeadmInit(kube, { server: controlPlane.server, caFile: controlPlane.pki.caCert });
   return kube;
@@ -96,7 +97,7 @@ export function startSandboxKubelet(
 /** A KubeRest as the chart's ServiceAccount `scw-karpenter-<component>`, on a TokenRequest token. */
 async function componentKube(adminKube: KubeRest, controlPlane: ControlPlane, component: 'worker' | 'watcher', dir: string): Promise<KubeRest> {
   const identity = await componentIdentity(adminKube, controlPlane, component, join(dir, component));
-  return createKubeRest(loadKubeConfig(identity.kubeconfig));
+  return createKubeRest(loadKubeCredentials(identity.kubeconfig));
 }
 
 export async function startProduct(options: ProductOptions): Promise<RunningProduct> {

@@ -34,7 +34,7 @@ export async function watchCollection<T extends KubernetesObject>(
 ): Promise<WatchedCollection<T>> {
   const trim = (obj: T): T => (opts.trim ? opts.trim(stripManagedFields(obj)) : stripManagedFields(obj));
   // client-node's makeInformer, with every listed and watched object trimmed before the cache keeps it.
-  const watch = new Watch(kube.kubeConfig);
+  const watch = new Watch(await kube.credentials.kubeConfig());
   const trimmingWatch = {
     watch: (watchPath: string, params: Record<string, string | number | boolean | undefined>, callback: (phase: string, obj: T, watchObj?: unknown) => void, done: (err: unknown) => void) =>
       watch.watch(watchPath, params, (phase: string, obj: T, watchObj?: unknown) => callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? trim(obj) : obj, watchObj), done),

@@ -6,7 +6,8 @@ import { Client } from '@temporalio/client';
 import { payloadCodecFromSettings } from '../runtime/codec-key.ts';
 import { temporalDataConverter } from '../runtime/payload-codec.ts';
 import { createScalewayCloud } from '../scaleway/cloud.ts';
-import { createKubeRest, loadKubeConfig } from '../kube/rest.ts';
+import { createKubeRest } from '../kube/rest.ts';
+import { loadKubeCredentials } from '../kube/credentials.ts';
 import { describeConfig, leaderElectionDurations, loadConfigOrExit, observabilityPorts, scalewayCredentials, watcherTunables } from '../runtime/config.ts';
 import { connectClient } from '../runtime/temporal-connection.ts';
 import { configureLogging, errorMessage, log } from '../runtime/log.ts';
@@ -37,7 +38,7 @@ const observability = await startObservabilityServer({
 });
 
 try {
-  const kube = createKubeRest(loadKubeConfig(config.KUBECONFIG));
+  const kube = createKubeRest(loadKubeCredentials(config.KUBECONFIG));
   const connection = await connectClient(config.temporal);
   const dataConverter = temporalDataConverter(await payloadCodecFromSettings(config, () => kube, 'watcher'));
   const start = async (): Promise<RunningWatcher> => {

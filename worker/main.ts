@@ -2,7 +2,8 @@
 // from the environment, the Temporal Runtime (SDK logs and metrics through
 // ours), /metrics and probes, then the worker until SIGTERM.
 import { createScalewayCloud } from '../scaleway/cloud.ts';
-import { createKubeRest, loadKubeConfig } from '../kube/rest.ts';
+import { createKubeRest } from '../kube/rest.ts';
+import { loadKubeCredentials } from '../kube/credentials.ts';
 import { describeConfig, garbageCollectionSettings, loadConfigOrExit, observabilityPorts, scalewayCredentials, workerTunables } from '../runtime/config.ts';
 import { payloadCodecFromSettings } from '../runtime/codec-key.ts';
 import { configureLogging, errorMessage, log } from '../runtime/log.ts';
@@ -44,7 +45,7 @@ const observability = await startObservabilityServer({
 });
 
 try {
-  const kube = createKubeRest(loadKubeConfig(config.KUBECONFIG));
+  const kube = createKubeRest(loadKubeCredentials(config.KUBECONFIG));
   const payloadCodec = await payloadCodecFromSettings(config, () => kube, 'worker');
   const tunables = workerTunables(config);
   running = await startWorker({

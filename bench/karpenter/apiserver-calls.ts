@@ -40,9 +40,9 @@ export async function installFlowSchemas(kube: KubeRest): Promise<void> {
 
 /** GET of a text endpoint with the kubeconfig's credentials (KubeRest parses JSON only). */
 async function getText(kube: KubeRest, path: string): Promise<string> {
-  const server = new URL(kube.kubeConfig.getCurrentCluster()?.server ?? '');
-  const opts: RequestOptions = { method: 'GET', hostname: server.hostname, port: server.port, path, timeout: 10_000 };
-  await kube.kubeConfig.applyToHTTPSOptions(opts);
+  const endpoint = await kube.credentials.endpoint();
+  const opts: RequestOptions = { method: 'GET', hostname: endpoint.server.hostname, port: endpoint.server.port, path, timeout: 10_000 };
+  await endpoint.apply(opts);
   return new Promise((resolve, reject) => {
     const req = request(opts, (res) => {
       let text = '';

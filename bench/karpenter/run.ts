@@ -34,7 +34,8 @@ import { installCrds } from '../../sandbox/install-crds.ts';
 import type { Simulator } from '../../scaleway/simulator/index.ts';
 import { TEST_CREDENTIALS } from '../../scaleway/simulator/testing.ts';
 import { createScalewayCloud } from '../../scaleway/cloud.ts';
-import { createKubeRest, loadKubeConfig } from '../../kube/rest.ts';
+import { createKubeRest } from '../../kube/rest.ts';
+import { loadKubeCredentials } from '../../kube/credentials.ts';
 import { clusterPath } from '../../kube/objects.ts';
 import { NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
 import { parseScalewayNodeClass } from '../../kube/api/schemas.ts';
@@ -132,7 +133,7 @@ try {
   console.log(`[bench] stack in ${dir} (Temporal ${persist ? 'on SQLite' : 'in memory'})`);
   [controlPlane, temporal, simulator] = await startBenchStack(dir, { persist });
   proxy = await startRecordingProxy(simulator.url);
-  const kube = createKubeRest(loadKubeConfig(controlPlane.kubeconfig));
+  const kube = createKubeRest(loadKubeCredentials(controlPlane.kubeconfig));
   // Karpenter's CRDs first: ours then only add the ScalewayNodeClass (NodePool and NodeClaim already exist).
   if (install) await installKarpenterCrds(kube, install);
   await installCrds(kube);

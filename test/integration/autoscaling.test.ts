@@ -11,6 +11,7 @@ import { NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.t
 import { type NodeClaim } from '../../kube/api/schemas.ts';
 import { eventually, nodeClassObject, useProvisioningStack, type ProvisioningStack } from '../harness/provisioning.ts';
 import { nodeClaimsOfPool } from './fixtures/nodeclaims.ts';
+import { gpuPod } from './fixtures/pods.ts';
 
 const example = (file: string): Record<string, unknown> => parseYaml(readFileSync(new URL(`../../examples/${file}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -21,15 +22,8 @@ describe('autoscaling: pending pods in, cost-optimal NodeClaims out, empty nodes
   const kube = (): ProvisioningStack['product']['adminKube'] => stack.product.adminKube;
   const claimsOf = async (pool: string): Promise<NodeClaim[]> =>
     nodeClaimsOfPool(kube(), pool);
-  const pod = (name: string, gpu: string, selector: Record<string, string>, annotations: Record<string, string> = {}): Record<string, unknown> => ({
-    apiVersion: 'v1', kind: 'Pod',
-    metadata: { name, annotations },
-    spec: {
-      tolerations: [{ key: 'karpenter.sh/capacity-type', operator: 'Exists', effect: 'NoSchedule' }],
-      nodeSelector: selector,
-      containers: [{ name: 'c', image: 'registry.invalid/train:1', resources: { requests: { cpu: '500m', memory: '1Gi', 'nvidia.com/gpu': gpu }, limits: { 'nvidia.com/gpu': gpu } } }],
-    },
-  });
+  const pod = (name: string, gpus: string, nodeSelector: Record<string, string>, annotations: Record<string, string> = {}): Record<string, unknown> =>
+    gpuPod(name, { gpus, nodeSelector, annotations });
   const eventsOf = async (kind: string, name: string): Promise<{ reason: string; message: string }[]> =>
     (await kube().get<{ items: { reason: string; message: string; involvedObject: { kind: string } }[] }>(`/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`)).items.filter((e) => e.involvedObject.kind === kind);
 

@@ -13,7 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import { startControlPlane, type ControlPlane } from '../../sandbox/control-plane.ts';
 import { toolPath } from '../../sandbox/tools.ts';
 import { serviceAccountIdentity } from '../../sandbox/service-accounts.ts';
-import { createKubeRest, KubeError, loadKubeConfig, type KubeRest } from '../../kube/rest.ts';
+import { createKubeRest, KubeError, type KubeRest } from '../../kube/rest.ts';
+import { loadKubeCredentials } from '../../kube/credentials.ts';
 import { CHART_DIR, CRD_CHART_DIR, DEPLOY_MANIFEST, helm, renderDeployManifests } from '../../tools/render-manifests.ts';
 
 const CRDS = new URL('../../deploy/crds/', import.meta.url).pathname;
@@ -41,7 +42,7 @@ describe('the Helm chart', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'scw-chart-'));
     controlPlane = await startControlPlane({ dir: join(dir, 'kube') });
-    admin = createKubeRest(loadKubeConfig(controlPlane.kubeconfig));
+    admin = createKubeRest(loadKubeCredentials(controlPlane.kubeconfig));
   });
   after(async () => {
     await controlPlane?.stop();
@@ -112,7 +113,7 @@ describe('the Helm chart', () => {
     const as = async (name: string): Promise<KubeRest> => {
       const identity = await serviceAccountIdentity(admin, { server: controlPlane.server, caFile: controlPlane.pki.caCert, name, dir: join(dir, name) });
       assert.doesNotMatch(readFileSync(identity.kubeconfig, 'utf8'), /client-certificate/);
-      return createKubeRest(loadKubeConfig(identity.kubeconfig));
+      return createKubeRest(loadKubeCredentials(identity.kubeconfig));
     };
     const watcher = await as('scw-karpenter-watcher');
     const worker = await as('scw-karpenter-worker');

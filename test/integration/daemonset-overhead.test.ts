@@ -12,9 +12,9 @@ import { type NodeClaim } from '../../kube/api/schemas.ts';
 import { parseQuantity } from '../../kube/quantity.ts';
 import { eventually, nodeClassObject, useProvisioningStack, type ProvisioningStack } from '../harness/provisioning.ts';
 import { nodeClaimsOfPool } from './fixtures/nodeclaims.ts';
+import { NODEPOOL_TOLERATION, gpuPod } from './fixtures/pods.ts';
 
 const POOL = 'scaleway-gpu';
-const GPU_TOLERATION = { key: 'karpenter.sh/capacity-type', operator: 'Exists', effect: 'NoSchedule' };
 /** Fits the 7.91 allocatable CPUs of an L4-1-24G alone, not with a 2-CPU DaemonSet beside it. */
 const POD_CPU = 6;
 const DAEMON_CPU = 2;
@@ -25,15 +25,7 @@ describe('DaemonSet overhead: a new node holds the pending pod and the DaemonSet
   let stack: ProvisioningStack;
   const kube = (): ProvisioningStack['product']['adminKube'] => stack.product.adminKube;
   const claims = (): Promise<NodeClaim[]> => nodeClaimsOfPool(kube(), POOL);
-  const gpuPod = (name: string): Record<string, unknown> => ({
-    apiVersion: 'v1', kind: 'Pod',
-    metadata: { name },
-    spec: {
-      tolerations: [GPU_TOLERATION],
-      nodeSelector: { 'karpenter.scaleway.com/instance-gpu-name': 'l4' },
-      containers: [{ name: 'c', image: 'registry.invalid/train:1', resources: { requests: { cpu: String(POD_CPU), memory: '4Gi', 'nvidia.com/gpu': '1' }, limits: { 'nvidia.com/gpu': '1' } } }],
-    },
-  });
+  const trainPod = (name: string): Record<string, unknown> => gpuPod(name, { cpu: String(POD_CPU), memory: '4Gi' });
   const daemonSet = (name: string, cpu: number, tolerations: unknown[]): Record<string, unknown> => ({
     apiVersion: 'apps/v1', kind: 'DaemonSet',
     metadata: { name, namespace: 'kube-system' },
@@ -67,7 +59,7 @@ describe('DaemonSet overhead: a new node holds the pending pod and the DaemonSet
   });
 
   it('adds nothing for a DaemonSet that does not tolerate the NodePool taint', async () => {
-    await kube().post('/api/v1/namespaces/default/pods', gpuPod('plain'));
+    await kube().post('/api/v1/namespaces/default/pods', trainPod('plain'));
     const claim = await claimFor('plain');
     assert.equal(plannedType(claim), 'L4-1-24G', 'the cheapest L4 holds the pod alone');
     assert.equal(parseQuantity(claim.spec.resources.requests.cpu ?? '0'), POD_CPU, 'requests: the pod only');
@@ -75,8 +67,8 @@ describe('DaemonSet overhead: a new node holds the pending pod and the DaemonSet
   });
 
   it('sizes the node for the pod plus a DaemonSet that tolerates the taint, and both run there', async () => {
-    await kube().post('/apis/apps/v1/namespaces/kube-system/daemonsets', daemonSet('gpu-agent', DAEMON_CPU, [GPU_TOLERATION]));
-    await kube().post('/api/v1/namespaces/default/pods', gpuPod('train'));
+    await kube().post('/apis/apps/v1/namespaces/kube-system/daemonsets', daemonSet('gpu-agent', DAEMON_CPU, [NODEPOOL_TOLERATION]));
+    await kube().post('/api/v1/namespaces/default/pods', trainPod('train'));
     const claim = await claimFor('train');
     // L4-1-24G (8 vCPUs, 7.91 allocatable) cannot hold 6 + 2 CPUs; L4-2-24G is the next GPU type with room.
     assert.equal(plannedType(claim), 'L4-2-24G');

@@ -3,6 +3,7 @@ import { before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CustomObjectsApi, KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { createKubeRest } from '../../kube/rest.ts';
+import { credentialsOfKubeConfig } from '../../kube/credentials.ts';
 import { useControlPlane } from '../harness/stack.ts';
 import type { ControlPlane } from '../../sandbox/control-plane.ts';
 
@@ -24,7 +25,7 @@ describe('real kube-apiserver with etcd', () => {
   it('serves a CustomResourceDefinition and stores an object of it', async () => {
     const group = 'smoke.scw-karpenter.dev';
     // Raw JSON: client-node's typed model renames `enum` and would drop it.
-    await createKubeRest(kc).post('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+    await createKubeRest(credentialsOfKubeConfig(kc)).post('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
         apiVersion: 'apiextensions.k8s.io/v1',
         kind: 'CustomResourceDefinition',
         metadata: { name: `gpupools.${group}` },

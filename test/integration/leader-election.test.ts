@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { parse as parseYaml } from 'yaml';
-import { createKubeRest, loadKubeConfig, type KubeRest } from '../../kube/rest.ts';
+import { createKubeRest, type KubeRest } from '../../kube/rest.ts';
+import { loadKubeCredentials } from '../../kube/credentials.ts';
 import { clusterPath } from '../../kube/objects.ts';
 import { NODECLAIM_GVR, NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
 import { parseNodeClaim } from '../../kube/api/schemas.ts';
@@ -49,7 +50,7 @@ describe('leader election on a Lease (real apiserver)', () => {
   let cp: ControlPlane;
   before(async () => {
     cp = await useControlPlane();
-    kube = createKubeRest(loadKubeConfig(cp.kubeconfig));
+    kube = createKubeRest(loadKubeCredentials(cp.kubeconfig));
   });
   // Now rather than at the end of the file: the next suite starts a whole stack of its own.
   after(() => cp.stop());

@@ -13,6 +13,7 @@ import { ANNOTATION_UNAVAILABLE_OFFERINGS, parseUnavailableOfferings } from '../
 import { type NodeClaim } from '../../kube/api/schemas.ts';
 import { conditionOf, eventually, nodeClassObject, useProvisioningStack, type ProvisioningStack } from '../harness/provisioning.ts';
 import { nodeClaimsOfPool } from './fixtures/nodeclaims.ts';
+import { gpuPod } from './fixtures/pods.ts';
 
 const POOL = 'scaleway-gpu';
 const ZONE = 'fr-par-2';
@@ -25,16 +26,7 @@ describe('out-of-stock offerings seen by the launch reach the planner', () => {
   const kube = (): ProvisioningStack['product']['adminKube'] => stack.product.adminKube;
   const claims = (): Promise<NodeClaim[]> => nodeClaimsOfPool(kube(), POOL);
   // Each pod keeps the others off its node (hostname anti-affinity): every pod needs a NodeClaim of its own.
-  const gpuPod = (name: string): Record<string, unknown> => ({
-    apiVersion: 'v1', kind: 'Pod',
-    metadata: { name, labels: { app: 'stock' } },
-    spec: {
-      tolerations: [{ key: 'karpenter.sh/capacity-type', operator: 'Exists', effect: 'NoSchedule' }],
-      nodeSelector: { 'karpenter.scaleway.com/instance-gpu-name': 'l4' },
-      affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'stock' } }, topologyKey: 'kubernetes.io/hostname' }] } },
-      containers: [{ name: 'c', image: 'registry.invalid/train:1', resources: { requests: { cpu: '2', memory: '4Gi', 'nvidia.com/gpu': '1' }, limits: { 'nvidia.com/gpu': '1' } } }],
-    },
-  });
+  const stockPod = (name: string): Record<string, unknown> => gpuPod(name, { cpu: '2', memory: '4Gi', antiAffinityApp: 'stock' });
   const claimFor = (podName: string): Promise<NodeClaim> =>
     eventually(`a NodeClaim nominated for ${podName}`, async () => (await claims()).find((c) => (c.metadata.annotations?.[ANNOTATION_NOMINATED_PODS] ?? '').split(',').includes(`default/${podName}`)), 60_000);
   /** The types the planner allowed, cheapest first: the launch tries them in this order. */
@@ -50,7 +42,7 @@ describe('out-of-stock offerings seen by the launch reach the planner', () => {
 
   it('plans the next offering once a launch found the cheapest out of stock, before and after a watcher restart', async () => {
     stack.simulator.faults.failNext({ kind: 'createServer', zone: ZONE, commercialType: CHEAPEST, error: 'out_of_stock', times: 1 });
-    await kube().post('/api/v1/namespaces/default/pods', gpuPod('first'));
+    await kube().post('/api/v1/namespaces/default/pods', stockPod('first'));
     const first = await claimFor('first');
     assert.equal(plannedTypes(first)[0], CHEAPEST, 'the first plan asks for the cheapest L4');
 
@@ -65,7 +57,7 @@ describe('out-of-stock offerings seen by the launch reach the planner', () => {
     assert.equal(createsOf(CHEAPEST), 1, 'one refused create');
 
     // The next plan, in the watcher, no longer offers the empty one.
-    await kube().post('/api/v1/namespaces/default/pods', gpuPod('second'));
+    await kube().post('/api/v1/namespaces/default/pods', stockPod('second'));
     const second = await claimFor('second');
     assert.ok(second.metadata.name !== first.metadata.name, 'a NodeClaim of its own');
     assert.ok(plannedTypes(second).length > 0, 'planned some L4');
@@ -74,7 +66,7 @@ describe('out-of-stock offerings seen by the launch reach the planner', () => {
 
     // A restarted watcher relearns it from the NodeClaims it lists (the record is within its TTL).
     await stack.product.restartWatcher();
-    await kube().post('/api/v1/namespaces/default/pods', gpuPod('third'));
+    await kube().post('/api/v1/namespaces/default/pods', stockPod('third'));
     const third = await claimFor('third');
     assert.ok(plannedTypes(third).length > 0 && !plannedTypes(third).includes(CHEAPEST), `planned ${plannedTypes(third).join(', ')} after the restart`);
     assert.equal(createsOf(CHEAPEST), 1, 'no create asked for the empty offering again');

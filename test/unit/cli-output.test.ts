@@ -8,6 +8,7 @@ import { formatStatus, type StatusReport } from '../../cli/status.ts';
 import { formatDryRun, readOnlyCloud, readOnlyKube, type DryRunReport } from '../../cli/gc.ts';
 import { createScalewayCloud } from '../../scaleway/cloud.ts';
 import { createKubeRest } from '../../kube/rest.ts';
+import { credentialsOfKubeConfig } from '../../kube/credentials.ts';
 import { TEST_CREDENTIALS } from '../../scaleway/simulator/testing.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 
@@ -135,7 +136,7 @@ describe('gc dry run', () => {
     assert.equal(typeof cloud.listServersByTags, 'function');
     const kc = new KubeConfig();
     kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
-    const kube = readOnlyKube(createKubeRest(kc));
+    const kube = readOnlyKube(createKubeRest(credentialsOfKubeConfig(kc)));
     assert.throws(() => kube.delete('/api/v1/namespaces/kube-system/secrets/x'), /called kube\.delete/);
     assert.throws(() => kube.patch('/x', {}), /called kube\.patch/);
     assert.throws(() => kube.post('/x', {}), /called kube\.post/);

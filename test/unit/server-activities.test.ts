@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeCredentials } from '../../kube/credentials.ts';
 import { startSimulator, type Simulator } from '../../scaleway/simulator/index.ts';
 import { TEST_CREDENTIALS, simFetch } from '../../scaleway/simulator/testing.ts';
 import { createScalewayCloud, type CreateServerSpec, type ScalewayCloud } from '../../scaleway/cloud.ts';
@@ -42,7 +42,7 @@ function merge(target: Json, patch: Json): Json {
 
 /** Just enough apiserver for these activities: objects by path, merge patches, the status subresource, Events. */
 class MemoryKube implements KubeRest {
-  readonly kubeConfig = undefined as unknown as KubeConfig;
+  readonly credentials = undefined as unknown as KubeCredentials;
   readonly objects = new Map<string, Json>();
   readonly events: Json[] = [];
   get<T>(path: string): Promise<T> {
