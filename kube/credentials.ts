@@ -10,9 +10,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import type { RequestOptions } from 'node:https';
+import type { RequestOptions as HttpsRequestOptions } from 'node:https';
+import { createSecureContext, type ConnectionOptions } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import type { KubeConfig } from '@kubernetes/client-node';
+
+/** An https request's options, with the TLS context the Agent hands to tls.connect. */
+export type RequestOptions = HttpsRequestOptions & Pick<ConnectionOptions, 'secureContext'>;
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -63,12 +67,13 @@ interface TlsAndAuth {
 }
 
 function endpointOf(server: URL, auth: TlsAndAuth): KubeEndpoint {
+  // One TLS context for every connection: built from the CA and key pair per new socket instead, a burst
+  // that opens tens of sockets at once spends a third of a second of CPU parsing the same PEM again.
+  const secureContext = createSecureContext({ ...(auth.ca ? { ca: auth.ca } : {}), ...(auth.cert ? { cert: auth.cert } : {}), ...(auth.key ? { key: auth.key } : {}) });
   return {
     server,
     apply: (opts) => {
-      if (auth.ca) opts.ca = auth.ca;
-      if (auth.cert) opts.cert = auth.cert;
-      if (auth.key) opts.key = auth.key;
+      opts.secureContext = secureContext;
       if (auth.insecure) opts.rejectUnauthorized = false;
       if (auth.servername) opts.servername = auth.servername;
       const token = auth.token?.();

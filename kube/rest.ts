@@ -1,9 +1,9 @@
 // A small REST client for the apiserver: JSON in, JSON out, any path (status
 // subresources, evictions), with the credentials of a KubeConfig. Failures are
 // KubeErrors that carry the HTTP status and the apiserver's reason.
-import { Agent, request, type RequestOptions } from 'node:https';
+import { Agent, request } from 'node:https';
 import { request as plainRequest } from 'node:http';
-import type { KubeCredentials } from './credentials.ts';
+import type { KubeCredentials, RequestOptions } from './credentials.ts';
 
 export class KubeError extends Error {
   override readonly name = 'KubeError';
@@ -110,4 +110,22 @@ export function createKubeRest(credentials: KubeCredentials): KubeRest {
       }
     },
   };
+}
+
+/** A text endpoint's body (the apiserver's /metrics), on its own connection: KubeRest speaks JSON only. */
+export async function getText(kube: Pick<KubeRest, 'credentials'>, path: string): Promise<string> {
+  const endpoint = await kube.credentials.endpoint();
+  const opts: RequestOptions = { method: 'GET', hostname: endpoint.server.hostname, port: endpoint.server.port, path, timeout: REQUEST_TIMEOUT_MS };
+  await endpoint.apply(opts);
+  return new Promise((resolve, reject) => {
+    const req = (endpoint.server.protocol === 'https:' ? request : plainRequest)(opts, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new KubeError(res.statusCode ?? 0, 'Unknown', `GET ${path}: ${res.statusCode}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer in ${REQUEST_TIMEOUT_MS / 1000} s`)));
+    req.on('error', reject);
+    req.end();
+  });
 }

@@ -1,6 +1,7 @@
 // The identities the sandbox runs scw-karpenter under, as a cluster would: the
 // RBAC documents of the rendered chart (deploy/scw-karpenter.yaml: Namespace,
-// ServiceAccounts, ClusterRoles, Roles and their bindings) applied server-side,
+// ServiceAccounts, ClusterRoles, Roles and their bindings, and the FlowSchemas
+// that give their requests a priority level) applied server-side,
 // and for each process a token from the TokenRequest API, written as a
 // kubeconfig and as the folder a kubelet mounts at
 // /var/run/secrets/kubernetes.io/serviceaccount.
@@ -15,7 +16,7 @@ export const RELEASE_NAMESPACE = 'scw-karpenter';
 const RENDERED_CHART = fileURLToPath(new URL('../deploy/scw-karpenter.yaml', import.meta.url));
 const FIELD_MANAGER = 'scw-karpenter-sandbox';
 
-interface Manifest {
+export interface Manifest {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string };
@@ -29,16 +30,17 @@ const RBAC_PATHS: Record<string, (m: Manifest) => string> = {
   ClusterRoleBinding: (m) => `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${m.metadata.name}`,
   Role: (m) => `/apis/rbac.authorization.k8s.io/v1/namespaces/${m.metadata.namespace ?? RELEASE_NAMESPACE}/roles/${m.metadata.name}`,
   RoleBinding: (m) => `/apis/rbac.authorization.k8s.io/v1/namespaces/${m.metadata.namespace ?? RELEASE_NAMESPACE}/rolebindings/${m.metadata.name}`,
+  FlowSchema: (m) => `/apis/flowcontrol.apiserver.k8s.io/v1/flowschemas/${m.metadata.name}`,
 };
 
-/** The rendered chart's RBAC documents, Namespaces first (the rest live in them). */
+/** The rendered chart's RBAC documents and FlowSchemas, Namespaces first (the rest live in them). */
 export function rbacManifests(file = RENDERED_CHART): Manifest[] {
   const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as Manifest | null);
   const rbac = docs.filter((d): d is Manifest => d !== null && typeof d === 'object' && d.kind in RBAC_PATHS);
   return [...rbac.filter((d) => d.kind === 'Namespace'), ...rbac.filter((d) => d.kind !== 'Namespace')];
 }
 
-/** Applies the chart's RBAC server-side; Roles in namespaces other than the release's (kube-system, kube-public) exist already. */
+/** Applies the chart's RBAC and FlowSchemas server-side; Roles in namespaces other than the release's (kube-system, kube-public) exist already. */
 export async function installRbac(adminKube: KubeRest): Promise<void> {
   for (const manifest of rbacManifests()) {
     const path = RBAC_PATHS[manifest.kind]?.(manifest);

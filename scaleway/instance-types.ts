@@ -60,7 +60,6 @@ export function instanceFamily(commercialType: string): string {
   return (sizeAt === -1 ? parts : parts.slice(0, sizeAt)).join('-').toLowerCase();
 }
 
-/** The labels a node of this offering carries (and that NodeClaim requirements are matched against). */
 /** Every label key an instance type may define; requirements on other keys do not constrain the type. */
 const INSTANCE_LABEL_KEYS: ReadonlySet<string> = new Set([
   LABEL_INSTANCE_TYPE, LABEL_ZONE, LABEL_REGION, LABEL_ARCH, LABEL_OS, LABEL_CAPACITY_TYPE,
@@ -68,7 +67,24 @@ const INSTANCE_LABEL_KEYS: ReadonlySet<string> = new Set([
   LABEL_INSTANCE_GPU_NAME, LABEL_INSTANCE_GPU_COUNT, LABEL_INSTANCE_GPU_MEMORY, LABEL_INSTANCE_GPU_MANUFACTURER, LABEL_SEED_INSTANCE_TYPE,
 ]);
 
-export function instanceLabels(offer: ServerTypeOffer): Record<string, string> {
+/**
+ * Derived once per offer object, never stale: an offer is an immutable value, so its labels live as
+ * long as it does. The planner matches every launching NodeClaim against every offer on each pass,
+ * which for a 1000-pod burst is a hundred thousand label sets a pass without this.
+ */
+const LABELS_OF_OFFER = new WeakMap<ServerTypeOffer, Readonly<Record<string, string>>>();
+
+/** The labels a node of this offering carries (and that NodeClaim requirements are matched against). */
+export function instanceLabels(offer: ServerTypeOffer): Readonly<Record<string, string>> {
+  let labels = LABELS_OF_OFFER.get(offer);
+  if (!labels) {
+    labels = Object.freeze(labelsOf(offer));
+    LABELS_OF_OFFER.set(offer, labels);
+  }
+  return labels;
+}
+
+function labelsOf(offer: ServerTypeOffer): Record<string, string> {
   const labels: Record<string, string> = {
     [LABEL_INSTANCE_TYPE]: offer.commercialType,
     [LABEL_ZONE]: offer.zone,
@@ -142,6 +158,17 @@ export function fits(requested: ResourceAmounts, available: ResourceAmounts): bo
 
 /** Why an offering's labels do not meet the requirements, or undefined when they do. */
 export function labelMismatch(requirements: Requirements, labels: Readonly<Record<string, string>>): string | undefined {
+  const key = mismatchedKey(requirements, labels);
+  if (key === undefined) return undefined;
+  return `${key}=${labels[key] ?? '<absent>'} is not allowed by ${requirements.get(key)!.toString()}`;
+}
+
+/** labelMismatch without the message: what the planner asks of every offer, on every pass. */
+export function meetsLabels(requirements: Requirements, labels: Readonly<Record<string, string>>): boolean {
+  return mismatchedKey(requirements, labels) === undefined;
+}
+
+function mismatchedKey(requirements: Requirements, labels: Readonly<Record<string, string>>): string | undefined {
   for (const key of requirements.keys()) {
     // Keys outside the instance vocabulary (NodePool template labels, user labels) are put on the node:
     // no constraint on the type. Inside it, a label the type lacks (a CPU type's GPU name) is absent.
@@ -151,7 +178,7 @@ export function labelMismatch(requirements: Requirements, labels: Readonly<Recor
     if (!requirement) continue;
     if (requirement.allows(value)) continue;
     if (key === LABEL_CAPACITY_TYPE && value === CAPACITY_TYPE_ON_DEMAND && requirement.operator() === 'In' && requirement.has(CAPACITY_TYPE_SEED_ALIAS)) continue;
-    return `${key}=${value ?? '<absent>'} is not allowed by ${requirement.toString()}`;
+    return key;
   }
   return undefined;
 }

@@ -8,7 +8,7 @@
 import type { ServerTypeOffer } from './cloud.ts';
 import { CatalogCache, type UnavailableOfferings } from './caches.ts';
 import type { ScalewayCloud } from './cloud.ts';
-import { fits, instanceAllocatable, instanceLabels, labelMismatch, SCALEWAY_ZONES, type ResourceAmounts } from './instance-types.ts';
+import { fits, instanceAllocatable, instanceLabels, meetsLabels, SCALEWAY_ZONES, type ResourceAmounts } from './instance-types.ts';
 import type { KubeletSettings } from './kubelet-reservations.ts';
 import type { Requirements } from '../kube/api/requirements.ts';
 import { LABEL_ZONE } from '../kube/api/constants.ts';
@@ -118,7 +118,7 @@ export function rankOfferings(input: RankInput): RankedOfferings {
   for (const offer of input.offers) {
     const gone = notForSale(offer);
     if (gone) { skip(gone === 'out of stock' ? 'out of stock (shortage)' : gone); continue; }
-    if (labelMismatch(input.requirements, instanceLabels(offer))) { skip('requirements not met'); continue; }
+    if (!meetsLabels(input.requirements, instanceLabels(offer))) { skip('requirements not met'); continue; }
     if (!fits(input.requests, instanceAllocatable(offer, input.rootVolumeBytes, input.kubelet))) { skip('too small for the requests'); continue; }
     const unavailable = input.unavailable?.(offer.zone, offer.commercialType);
     if (unavailable) { skip(`recently ${unavailable}`); continue; }

@@ -61,6 +61,11 @@ export class TokenBucket {
     });
   }
 
+  /** Takes a token if one is there now, without waiting: for what is dropped rather than delayed (Events). */
+  tryAcquire(): boolean {
+    return this.queue.length === 0 && this.take();
+  }
+
   /** Nothing is sent before `at` (a Retry-After from Scaleway applies to every caller). */
   pauseUntil(at: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, at);

@@ -65,7 +65,8 @@ try {
   if (election.enabled) {
     logger.info('campaigning for the leader Lease', { namespace: election.namespace, lease: election.name, identity: election.identity });
     leader = startLeaderElection({
-      kube,
+      // Its own connections: a renewal must not wait for a socket behind a burst's writes on the watcher's.
+      kube: createKubeRest(kube.credentials),
       namespace: election.namespace,
       name: election.name,
       identity: election.identity,

@@ -1,59 +1,28 @@
 // Apiserver requests per provisioner. The apiserver's request metrics have no user label,
-// so ours are counted through API Priority and Fairness: one FlowSchema per ServiceAccount
-// (worker, watcher), on the same priority level and flow distinguisher as the built-in
-// `service-accounts` schema that would match them otherwise (so nothing about how they are
-// served changes), and apiserver_flowcontrol_dispatched_requests_total counts each schema's
-// requests. Karpenter runs on the admin identity, shared with this process, so its own
+// so ours are counted through API Priority and Fairness: the chart installs one FlowSchema
+// per component (and one for the watcher's Lease requests, charts/scw-karpenter/templates/
+// flowschemas.yaml), which the sandbox applies with the chart's RBAC, and
+// apiserver_flowcontrol_dispatched_requests_total counts each schema's requests.
+// Karpenter runs on the admin identity, shared with this process, so its own
 // client-go counter on its metrics port counts it: client_go_request_total (operatorpkg's,
 // which Karpenter registers) or controller-runtime's rest_client_requests_total; client-go
 // feeds only the first adapter registered, so the larger of the two is the count.
-import { request } from 'node:https';
-import type { RequestOptions } from 'node:https';
-import type { KubeRest } from '../../kube/rest.ts';
-import { RELEASE_NAMESPACE } from '../../sandbox/service-accounts.ts';
+import { getText, type KubeRest } from '../../kube/rest.ts';
+import { rbacManifests } from '../../sandbox/service-accounts.ts';
 
 export const COMPONENTS = ['worker', 'watcher'] as const;
 export type Component = (typeof COMPONENTS)[number];
-const flowSchemaName = (c: Component): string => `bench-scw-karpenter-${c}`;
+/** The chart's FlowSchemas of each component, for the release the sandbox installs (rbacManifests). */
+const FLOW_SCHEMAS: Record<Component, string[]> = {
+  worker: ['scw-karpenter-worker'],
+  watcher: ['scw-karpenter-watcher', 'scw-karpenter-watcher-leader-election'],
+};
 
-/** The FlowSchemas that give each of our components its own counter. */
-export async function installFlowSchemas(kube: KubeRest): Promise<void> {
-  for (const c of COMPONENTS) {
-    await kube.post('/apis/flowcontrol.apiserver.k8s.io/v1/flowschemas', {
-      apiVersion: 'flowcontrol.apiserver.k8s.io/v1',
-      kind: 'FlowSchema',
-      metadata: { name: flowSchemaName(c) },
-      spec: {
-        // Before `service-accounts` (9000), on its level and distinguisher.
-        matchingPrecedence: 8000,
-        priorityLevelConfiguration: { name: 'workload-low' },
-        distinguisherMethod: { type: 'ByUser' },
-        rules: [{
-          subjects: [{ kind: 'ServiceAccount', serviceAccount: { name: `scw-karpenter-${c}`, namespace: RELEASE_NAMESPACE } }],
-          resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'], namespaces: ['*'], clusterScope: true }],
-          nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
-        }],
-      },
-    });
-  }
-}
-
-/** GET of a text endpoint with the kubeconfig's credentials (KubeRest parses JSON only). */
-async function getText(kube: KubeRest, path: string): Promise<string> {
-  const endpoint = await kube.credentials.endpoint();
-  const opts: RequestOptions = { method: 'GET', hostname: endpoint.server.hostname, port: endpoint.server.port, path, timeout: 10_000 };
-  await endpoint.apply(opts);
-  return new Promise((resolve, reject) => {
-    const req = request(opts, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`GET ${path}: ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer`)));
-    req.on('error', reject);
-    req.end();
-  });
+/** Fails unless the chart's FlowSchemas that count our requests are what the sandbox installed. */
+export function assertFlowSchemasInstalled(): void {
+  const installed = new Set(rbacManifests().filter((m) => m.kind === 'FlowSchema').map((m) => m.metadata.name));
+  const missing = Object.values(FLOW_SCHEMAS).flat().filter((name) => !installed.has(name));
+  if (missing.length > 0) throw new Error(`the rendered chart has no FlowSchema ${missing.join(', ')}: the apiserver calls of ours cannot be counted`);
 }
 
 /** Sums the samples of `metric` in a Prometheus text exposition, grouped by `label` ('' = all). */
@@ -89,7 +58,8 @@ export async function readApiserverCalls(kube: KubeRest, karpenterMetricsUrl: st
       })
       .catch(() => NaN);
   }
-  return { worker: ours.get(flowSchemaName('worker')) ?? NaN, watcher: ours.get(flowSchemaName('watcher')) ?? NaN, karpenter };
+  const count = (c: Component): number => (ours.size === 0 ? NaN : FLOW_SCHEMAS[c].reduce((sum, name) => sum + (ours.get(name) ?? 0), 0));
+  return { worker: count('worker'), watcher: count('watcher'), karpenter };
 }
 
 export const callsBetween = (before: ApiserverCalls, after: ApiserverCalls): ApiserverCalls => ({

@@ -57,12 +57,26 @@ export function buildProduction(): ProductionBuild {
   return { dist, bundle: join(dist, 'workflow-bundle.js'), seconds: (Date.now() - started) / 1000 };
 }
 
+/** What a measuring run adds to the image's processes; none of it changes what they do. */
+export interface Diagnostics {
+  /** V8 CPU profiles of each process, one file per thread (main, workflow threads), written at exit into `<dir>/<component>/`. */
+  cpuProfileDir?: string | undefined;
+  /** LOG_LEVEL for both (`debug`: the SDK's per-activity start and completion lines, for a timeline). */
+  logLevel?: string | undefined;
+}
+
 /** A launcher for startProductComponents: the compiled entry point in a child process, with the image's environment. */
-export function launchCompiled(options: ProductProcessesOptions, build: ProductionBuild): LaunchComponent<ComponentProcess> {
+export function launchCompiled(options: ProductProcessesOptions, build: ProductionBuild, diagnostics: Diagnostics = {}): LaunchComponent<ComponentProcess> {
   return (launch) => {
     const { component } = launch;
-    const env = { ...componentEnv(options, component, launch.identity.kubeconfig, launch.ports), NODE_ENV: 'production', WORKFLOW_BUNDLE_PATH: build.bundle };
-    const child = startProcess(component, process.execPath, [join(build.dist, 'cli', 'main.js'), component], join(options.dir, `${component}.log`), env);
+    const env = {
+      ...componentEnv(options, component, launch.identity.kubeconfig, launch.ports),
+      NODE_ENV: 'production',
+      WORKFLOW_BUNDLE_PATH: build.bundle,
+      ...(diagnostics.logLevel ? { LOG_LEVEL: diagnostics.logLevel } : {}),
+    };
+    const profile = diagnostics.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(diagnostics.cpuProfileDir, component)}`] : [];
+    const child = startProcess(component, process.execPath, [...profile, join(build.dist, 'cli', 'main.js'), component], join(options.dir, `${component}.log`), env);
     return { component, process: child, stop: () => child.stop(), ...componentEndpoints(launch) };
   };
 }

@@ -10,6 +10,9 @@
 //          --sides karpenter,ours (one side alone, e.g. to try a change to ours without building Karpenter)
 //          --timeout-min 10 (per round)  --concurrency 32 (parallel pod POSTs)  --warmup 4 (pods)
 //          --report PATH (default bench/results/karpenter-side-by-side.md)
+//          --cpu-prof DIR (with the production runtime: V8 CPU profiles of ours' worker and watcher, written at the end into DIR/<component>/)
+//          --log-level debug (ours' LOG_LEVEL; debug logs every activity's start and end)  --keep (keep the logs)
+//          --env NAME=VALUE,... (settings for ours' worker and watcher, e.g. a WORKER_MAX_CONCURRENT_* tunable)
 //
 // The stack: etcd, kube-apiserver, kube-controller-manager and kube-scheduler; Karpenter's
 // CRDs (its NodePool and NodeClaim serve both provisioners) and our ScalewayNodeClass;
@@ -49,7 +52,7 @@ import { observe, runRound, type Observations, type RoundContext, type RoundResu
 import { renderReport, type ScenarioOptimum } from './report.ts';
 import { burst, SCENARIOS, type Workload } from './workloads.ts';
 import { scenarioOptimum } from './scenario-optimum.ts';
-import { installFlowSchemas } from './apiserver-calls.ts';
+import { assertFlowSchemasInstalled } from './apiserver-calls.ts';
 
 const KARPENTER_VERSION = 'v1.14.1';
 
@@ -66,6 +69,10 @@ const { values: args } = parseArgs({
     sides: { type: 'string', default: 'karpenter,ours' },
     runtime: { type: 'string', default: 'production' },
     report: { type: 'string', default: DEFAULT_REPORT },
+    'cpu-prof': { type: 'string' },
+    'log-level': { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    env: { type: 'string' },
   },
 });
 const bursts = args.bursts.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
@@ -82,8 +89,15 @@ const command = [
   production ? '' : ' --runtime tsx',
   sides.length < 2 ? ` --sides ${sides.join(',')}` : '',
   args.report !== DEFAULT_REPORT ? ` --report ${args.report}` : '',
+  args.env ? ` --env ${args.env}` : '',
 ].join('');
 const REPORT = args.report;
+/** --env NAME=VALUE,...: what a round of ours runs with on top of the image's settings; the report's command shows it. */
+const productEnv = Object.fromEntries((args.env ?? '').split(',').filter(Boolean).map((pair) => {
+  const at = pair.indexOf('=');
+  if (at <= 0) throw new Error(`--env takes NAME=VALUE pairs, got "${pair}"`);
+  return [pair.slice(0, at), pair.slice(at + 1)];
+}));
 
 async function waitFor(what: string, probe: () => Promise<boolean>, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
@@ -137,7 +151,7 @@ try {
   // Karpenter's CRDs first: ours then only add the ScalewayNodeClass (NodePool and NodeClaim already exist).
   if (install) await installKarpenterCrds(kube, install);
   await installCrds(kube);
-  await installFlowSchemas(kube);
+  assertFlowSchemasInstalled();
   await kube.post(clusterPath(SCALEWAY_NODECLASS_GVR), scalewayNodeClass);
   if (install) await kube.post('/apis/karpenter.kwok.sh/v1alpha1/kwoknodeclasses', kwokNodeClass);
   for (const side of sides) await kube.post(clusterPath(NODEPOOL_GVR), nodePool(side));
@@ -159,8 +173,8 @@ try {
 
   if (install) karpenter = await startKarpenter({ install, kubeconfig: controlPlane.kubeconfig, instanceTypesFile, logFile: join(dir, 'karpenter.log') });
   // The NodeClass exists before the product starts, so the worker starts with its catalogs read (worker/warm-caches.ts).
-  const productOptions = { dir: join(dir, 'product'), controlPlane, temporal, simulator: { ...simulator, url: proxy.url } };
-  product = build ? await startProductComponents(productOptions, launchCompiled(productOptions, build)) : await startProductProcesses(productOptions);
+  const productOptions = { dir: join(dir, 'product'), controlPlane, temporal, simulator: { ...simulator, url: proxy.url }, env: productEnv };
+  product = build ? await startProductComponents(productOptions, launchCompiled(productOptions, build, { cpuProfileDir: args['cpu-prof'], logLevel: args['log-level'] })) : await startProductProcesses(productOptions);
   temporalConnection = await Connection.connect({ address: temporal.address });
   await waitFor('the ScalewayNodeClass Ready', async () => {
     const nc = await kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>(clusterPath(SCALEWAY_NODECLASS_GVR, 'gpu'));
@@ -234,7 +248,7 @@ try {
   await simulator?.close().catch(() => undefined);
   await temporal?.stop().catch(() => undefined);
   await controlPlane?.stop().catch(() => undefined);
-  if (failures.length === 0) rmSync(dir, { recursive: true, force: true });
+  if (failures.length === 0 && !args.keep) rmSync(dir, { recursive: true, force: true });
   else console.log(`[bench] logs kept in ${dir}`);
 }
 process.exit(failures.length > 0 || results.some((r) => !r.completed) ? 1 : 0);

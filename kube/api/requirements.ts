@@ -246,6 +246,8 @@ export interface PodSchedulingInput {
 /** An immutable set of requirements, at most one per (normalized) label key. */
 export class Requirements {
   private readonly byKey: ReadonlyMap<string, Requirement>;
+  /** Sorted once: the set is immutable, and the planner walks the keys of the same sets many times a pass. */
+  private sortedKeys: readonly string[] | undefined;
 
   private constructor(byKey: Map<string, Requirement>) {
     this.byKey = byKey;
@@ -304,7 +306,8 @@ export class Requirements {
   }
 
   keys(): string[] {
-    return [...this.byKey.keys()].sort();
+    this.sortedKeys ??= [...this.byKey.keys()].sort();
+    return [...this.sortedKeys];
   }
 
   /** Whether `key` is constrained here. */

@@ -12,6 +12,7 @@ import { buildImage, containerSupport, loadImage, readImageArchive, SERVICE_ACCO
 import { startSimulator } from '../../scaleway/simulator/index.ts';
 import { codecKeysEnv, generateCodecKeys } from '../../runtime/codec-key.ts';
 import { clusterPath, getNode } from '../../kube/objects.ts';
+import { getText } from '../../kube/rest.ts';
 import { NODECLAIM_GVR, NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
 import { parseNodeClaim, type NodeClaim } from '../../kube/api/schemas.ts';
 import { eventually, nodeClassObject } from '../harness/provisioning.ts';
@@ -135,6 +136,28 @@ describe('the built image: worker and watcher containers on ServiceAccount token
     assert.equal(Number(created?.[1]), 1, `karpenter_nodeclaims_created_total in:\n${watcher.split('\n').filter((l) => l.startsWith('karpenter_nodeclaims')).join('\n')}`);
     const worker = await (await fetch(component('worker').metricsUrl)).text();
     assert.match(worker, /^scw_karpenter_provisioning_step_duration_seconds_count\{[^}]*step="create_server"[^}]*\} [1-9]/m, 'the worker timed its create_server step');
+  });
+
+  it("is served by the apiserver on the chart's priority levels: the watcher's Lease on leader-election, the rest on workload-high", async () => {
+    const metrics = await getText(product.kube, '/metrics');
+    const dispatched = (flowSchema: string): Map<string, number> => {
+      const byLevel = new Map<string, number>();
+      for (const m of metrics.matchAll(/^apiserver_flowcontrol_dispatched_requests_total\{([^}]*)\} (\S+)$/gm)) {
+        const labels = m[1] ?? '';
+        if (!labels.includes(`flow_schema="${flowSchema}"`)) continue;
+        const level = /priority_level="([^"]*)"/.exec(labels)?.[1] ?? '';
+        byLevel.set(level, (byLevel.get(level) ?? 0) + Number(m[2]));
+      }
+      return byLevel;
+    };
+    // The watcher renewed its Lease every 2 s since it started, each renewal under the leader-election schema.
+    assert.deepEqual([...dispatched('scw-karpenter-watcher-leader-election').keys()], ['leader-election']);
+    assert.ok((dispatched('scw-karpenter-watcher-leader-election').get('leader-election') ?? 0) >= 2, 'Lease requests on leader-election');
+    for (const c of ['watcher', 'worker']) {
+      const levels = dispatched(`scw-karpenter-${c}`);
+      assert.deepEqual([...levels.keys()], ['workload-high'], `${c}: its requests' priority levels`);
+      assert.ok((levels.get('workload-high') ?? 0) > 0, `${c}: requests on workload-high`);
+    }
   });
 
   it('logs JSON lines only, and no call was refused (no 403, no Forbidden)', () => {

@@ -13,6 +13,7 @@ import {
   instanceFamily,
   instanceLabels,
   labelMismatch,
+  meetsLabels,
   requestedAmounts,
   toResourceList,
   type ResourceAmounts,
@@ -136,6 +137,37 @@ describe('instanceLabels', () => {
     for (const key of Object.keys(labels)) assert.ok(!key.includes('gpu') && key !== 'karpenter.sh/instance-type', key);
     assert.equal(labels['topology.kubernetes.io/region'], 'fr-par');
     assert.equal(instanceLabels(toOffer(catalog.offers('nl-ams-3')[0]!))['topology.kubernetes.io/region'], 'nl-ams');
+  });
+
+  it('derives the labels once per offer: the same frozen object each time, a new one for another offer of the same type', () => {
+    const offer = offerOf('fr-par-2', 'L4-2-24G');
+    const labels = instanceLabels(offer);
+    assert.equal(instanceLabels(offer), labels);
+    assert.ok(Object.isFrozen(labels));
+    const elsewhere = { ...offer, zone: 'fr-par-1' };
+    assert.equal(instanceLabels(elsewhere)['topology.kubernetes.io/zone'], 'fr-par-1');
+    assert.equal(labels['topology.kubernetes.io/zone'], 'fr-par-2');
+  });
+
+  it('meetsLabels says what labelMismatch says, for every offer of two zones and requirements of each kind', () => {
+    const offers = catalog.offers('fr-par-1').concat(catalog.offers('fr-par-2')).map((o) => toOffer(o));
+    const sets: NodeSelectorRequirementLike[][] = [
+      [{ key: GPU_NAME, operator: 'In', values: ['l4', 'h100-sxm'] }],
+      [{ key: GPU_COUNT, operator: 'Gt', values: ['1'] }, { key: 'topology.kubernetes.io/zone', operator: 'NotIn', values: ['fr-par-1'] }],
+      [{ key: 'karpenter.sh/capacity-type', operator: 'In', values: ['scaleway-gpu'] }, { key: GPU_NAME, operator: 'Exists' }],
+      [{ key: GPU_NAME, operator: 'DoesNotExist' }, { key: 'kubernetes.io/arch', operator: 'In', values: ['arm64'] }],
+      [{ key: 'example.com/team', operator: 'In', values: ['ml'] }],
+    ];
+    let met = 0;
+    for (const set of sets) {
+      const requirements = Requirements.from(set);
+      for (const o of offers) {
+        const mismatch = labelMismatch(requirements, instanceLabels(o));
+        assert.equal(meetsLabels(requirements, instanceLabels(o)), mismatch === undefined, `${o.commercialType}@${o.zone} against ${requirements.toString()}: ${mismatch}`);
+        if (mismatch === undefined) met++;
+      }
+    }
+    assert.ok(met > 0 && met < sets.length * offers.length, `some offers meet the sets and some do not (${met})`);
   });
 });
 

@@ -3,12 +3,15 @@
 // rotated token; and client-node's KubeConfig for whatever else a kubeconfig
 // holds (an exec plugin here).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { RequestOptions } from 'node:https';
+import { basename, join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { describe, it } from 'node:test';
-import { inClusterEndpoint, loadKubeCredentials, parseKubeconfig, TOKEN_FILE_REREAD_MS } from '../../kube/credentials.ts';
+import { inClusterEndpoint, loadKubeCredentials, parseKubeconfig, TOKEN_FILE_REREAD_MS, type KubeEndpoint, type RequestOptions } from '../../kube/credentials.ts';
+import { createClusterPki, type ClusterPki } from '../../sandbox/pki.ts';
 
 const kubeconfig = (cluster: Record<string, unknown>, user: Record<string, unknown>): string =>
   JSON.stringify({
@@ -20,6 +23,29 @@ const kubeconfig = (cluster: Record<string, unknown>, user: Record<string, unkno
     users: [{ name: 'nobody', user: { token: 'not-this-one' } }, { name: 'me', user }],
   });
 
+/** An HTTPS server with the PKI's serving certificate that answers with what it saw of the client. */
+async function tlsServer(pki: ClusterPki): Promise<{ port: number; close(): void }> {
+  const server = createServer({ cert: readFileSync(pki.servingCert), key: readFileSync(pki.servingKey), ca: readFileSync(pki.caCert), requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    const peer = (req.socket as TLSSocket).getPeerCertificate();
+    res.end(JSON.stringify({ authorization: req.headers.authorization ?? null, clientCN: peer.subject?.CN ?? null }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, close: () => { server.closeAllConnections(); server.close(); } };
+}
+
+/** A GET through the endpoint's options, as kube/rest.ts sends one. */
+async function get(endpoint: KubeEndpoint): Promise<unknown> {
+  const opts: RequestOptions = { hostname: endpoint.server.hostname, port: endpoint.server.port, path: '/', agent: false };
+  await endpoint.apply(opts);
+  return new Promise((resolve, reject) => {
+    request(opts, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve(JSON.parse(text) as unknown));
+    }).on('error', reject).end();
+  });
+}
+
 async function applied(endpoint: { apply(o: RequestOptions): Promise<void> }): Promise<RequestOptions> {
   const opts: RequestOptions = { headers: { Accept: 'application/json' } };
   await endpoint.apply(opts);
@@ -27,30 +53,41 @@ async function applied(endpoint: { apply(o: RequestOptions): Promise<void> }): P
 }
 
 describe('kube credentials', () => {
-  it('reads the current context of a kubeconfig: server, CA data and token', async () => {
-    const ca = Buffer.from('-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n');
-    const endpoint = parseKubeconfig(kubeconfig({ server: 'https://10.0.0.1:6443', 'certificate-authority-data': ca.toString('base64') }, { token: 's3cr3t' }), '/nowhere');
+  it('reads the current context of a kubeconfig: server, CA data and token, and the TLS it sets up verifies the server', async (t) => {
+    const pki = createClusterPki(mkdtempSync(join(tmpdir(), 'kube-pki-')));
+    const server = await tlsServer(pki);
+    t.after(() => server.close());
+    const ca = readFileSync(pki.caCert).toString('base64');
+    const endpoint = parseKubeconfig(kubeconfig({ server: `https://127.0.0.1:${server.port}`, 'certificate-authority-data': ca }, { token: 's3cr3t' }), '/nowhere');
     assert.ok(endpoint);
-    assert.equal(endpoint.server.href, 'https://10.0.0.1:6443/');
-    const opts = await applied(endpoint);
-    assert.deepEqual(opts.ca, ca);
-    assert.deepEqual(opts.headers, { Accept: 'application/json', Authorization: 'Bearer s3cr3t' });
-    assert.equal(opts.rejectUnauthorized, undefined);
+    assert.equal(endpoint.server.href, `https://127.0.0.1:${server.port}/`);
+    assert.deepEqual(await get(endpoint), { authorization: 'Bearer s3cr3t', clientCN: null });
+    // One TLS context for all its requests, not one per new socket.
+    assert.equal((await applied(endpoint)).secureContext, (await applied(endpoint)).secureContext);
+    // Another CA: the server's certificate is refused.
+    const other = createClusterPki(mkdtempSync(join(tmpdir(), 'kube-pki-')));
+    const stranger = parseKubeconfig(kubeconfig({ server: `https://127.0.0.1:${server.port}`, 'certificate-authority-data': readFileSync(other.caCert).toString('base64') }, { token: 's3cr3t' }), '/');
+    assert.ok(stranger);
+    await assert.rejects(get(stranger), /self-signed|unable to verify|certificate/i);
   });
 
-  it('reads certificate files relative to the kubeconfig, and insecure-skip-tls-verify', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kube-credentials-'));
-    mkdirSync(join(dir, 'pki'));
-    writeFileSync(join(dir, 'pki', 'admin.crt'), 'CERT');
-    writeFileSync(join(dir, 'pki', 'admin.key'), 'KEY');
-    const endpoint = parseKubeconfig(kubeconfig({ server: 'https://cp:6443', 'insecure-skip-tls-verify': true, 'tls-server-name': 'kubernetes' }, { 'client-certificate': 'pki/admin.crt', 'client-key': 'pki/admin.key' }), dir);
+  it('reads certificate files relative to the kubeconfig: the server sees the client certificate', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kube-pki-'));
+    const pki = createClusterPki(dir);
+    const client = pki.clientCert('admin', 'sandbox-admin', ['system:masters']);
+    const server = await tlsServer(pki);
+    t.after(() => server.close());
+    const endpoint = parseKubeconfig(kubeconfig(
+      { server: `https://127.0.0.1:${server.port}`, 'certificate-authority': basename(pki.caCert), 'tls-server-name': 'kubernetes' },
+      { 'client-certificate': basename(client.certFile), 'client-key': basename(client.keyFile) },
+    ), dir);
     assert.ok(endpoint);
-    const opts = await applied(endpoint);
-    assert.deepEqual(opts.cert, Buffer.from('CERT'));
-    assert.deepEqual(opts.key, Buffer.from('KEY'));
-    assert.equal(opts.rejectUnauthorized, false);
-    assert.equal(opts.servername, 'kubernetes');
-    assert.equal((opts.headers as Record<string, string>).Authorization, undefined);
+    assert.equal((await applied(endpoint)).servername, 'kubernetes');
+    assert.deepEqual(await get(endpoint), { authorization: null, clientCN: 'sandbox-admin' });
+    const insecure = parseKubeconfig(kubeconfig({ server: `https://127.0.0.1:${server.port}`, 'insecure-skip-tls-verify': true }, { token: 't' }), dir);
+    assert.ok(insecure);
+    assert.equal((await applied(insecure)).rejectUnauthorized, false);
+    assert.deepEqual(await get(insecure), { authorization: 'Bearer t', clientCN: null });
   });
 
   it('leaves exec plugins, auth-providers and missing servers to client-node', () => {
@@ -73,14 +110,13 @@ describe('kube credentials', () => {
   it('reads the ServiceAccount token again once it may have been rotated, not on every request', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kube-sa-'));
     writeFileSync(join(dir, 'token'), 'first\n');
-    writeFileSync(join(dir, 'ca.crt'), 'CLUSTER-CA');
+    writeFileSync(join(dir, 'ca.crt'), readFileSync(createClusterPki(mkdtempSync(join(tmpdir(), 'kube-pki-'))).caCert));
     let now = 1_000;
     const endpoint = inClusterEndpoint({ KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' }, dir, () => now);
     assert.ok(endpoint);
     assert.equal(endpoint.server.host, '[fd00::1]');
     const bearer = async (): Promise<string | undefined> => ((await applied(endpoint)).headers as Record<string, string>).Authorization;
     assert.equal(await bearer(), 'Bearer first');
-    assert.equal((await applied(endpoint)).ca?.toString(), 'CLUSTER-CA');
     writeFileSync(join(dir, 'token'), 'second\n');
     now += TOKEN_FILE_REREAD_MS - 1;
     assert.equal(await bearer(), 'Bearer first');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { plan, existingFromNodeClaim, type PlanInput } from '../../watcher/provisioner/planner.ts';
 import { optimalPacking } from '../../watcher/provisioner/optimum.ts';
-import { podRequests } from '../../watcher/provisioner/pod-requests.ts';
+import { podRequests, toAmounts } from '../../watcher/provisioner/pod-requests.ts';
 import { parseNodeClaim } from '../../kube/api/schemas.ts';
 import { parsePod } from '../../kube/api/core.ts';
 import { catalogOffers, planPool, pod, pods, ROOT_VOLUME_BYTES } from './planner-fixtures.ts';
@@ -129,6 +129,26 @@ describe('planner', () => {
     const freed = plan({ pods: pending, nodePools: [GPU_POOL], offers: OFFERS, existing: [existingFromNodeClaim(launching, { offers: OFFERS, rootVolumeBytes: ROOT_VOLUME_BYTES, departedPods: departed })] });
     assert.deepEqual(freed.nodeClaims, [], 'no new NodeClaim');
     assert.deepEqual(freed.nominations.map((n) => [n.pod.name, n.name]), [['c', 'gpu-launching'], ['d', 'gpu-launching']]);
+  });
+
+  it("sizes a launching NodeClaim by the offers of the pass at hand, not by an earlier pass's", () => {
+    const launching = (types: string[]) => parseNodeClaim({
+      metadata: { name: `gpu-${types.join('-')}`, labels: { 'karpenter.sh/nodepool': 'gpu' } },
+      spec: {
+        nodeClassRef: { group: 'karpenter.scaleway.com', kind: 'ScalewayNodeClass', name: 'default' },
+        requirements: [{ key: 'node.kubernetes.io/instance-type', operator: 'In', values: types }, { key: 'karpenter.sh/nodepool', operator: 'In', values: ['gpu'] }],
+        resources: { requests: { 'nvidia.com/gpu': '1', cpu: '100m', memory: '256Mi', pods: '1' } },
+      },
+    });
+    const gpusLeft = (nc: ReturnType<typeof launching>, offers: typeof OFFERS): number =>
+      toAmounts(existingFromNodeClaim(nc, { offers, rootVolumeBytes: ROOT_VOLUME_BYTES }).available).gpu;
+    const two = launching(['L4-2-24G']);
+    assert.equal(gpusLeft(two, OFFERS), 1, 'an L4-2-24G holding one pod has one GPU left');
+    assert.equal(gpusLeft(launching(['L4-1-24G', 'L4-2-24G']), OFFERS), 0, 'it may become an L4-1-24G: no GPU left');
+    // The next pass reads a catalog where the type is gone: the same NodeClaim is sized by that list.
+    const withoutIt = OFFERS.filter((o) => o.commercialType !== 'L4-2-24G');
+    assert.ok(gpusLeft(two, withoutIt) <= 0, 'no offer left: no room');
+    assert.equal(gpusLeft(two, [...OFFERS]), 1);
   });
 
   it('keeps minValues instance types on each NodeClaim, and plans nothing that cannot have them', () => {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_RATE_PER_SECOND, parseRetryAfter, processRateLimiter, TokenBucket } from '../../scaleway/rate-limiter.ts';
+import { NOMINATION_EVENT_RATE } from '../../watcher/provisioner/controller.ts';
 
 describe('TokenBucket', () => {
   it('lets a burst through at once, then goes at the sustained rate', async () => {
@@ -13,6 +14,20 @@ describe('TokenBucket', () => {
     const took = Date.now() - started;
     // Ten more at 50/s: about 200 ms.
     assert.ok(took >= 170 && took < 600, `took ${took} ms`);
+  });
+
+  it("takes without waiting or drops, as Karpenter's Nominated Events are: the burst, then the sustained rate", async () => {
+    let now = 0;
+    const bucket = new TokenBucket({ ...NOMINATION_EVENT_RATE, now: () => now });
+    const taken = (n: number): number => Array.from({ length: n }, () => bucket.tryAcquire()).filter(Boolean).length;
+    assert.equal(taken(1000), 10, 'a 1000-pod plan tells ten pods at once');
+    now += 1_000;
+    assert.equal(taken(1000), 5, 'five more a second');
+    // A waiter queued first keeps its place: tryAcquire does not jump the queue.
+    const queued = bucket.acquire();
+    assert.equal(bucket.tryAcquire(), false);
+    now += 1_000;
+    await queued;
   });
 
   it('serves waiters in order', async () => {

@@ -21,6 +21,7 @@ import { existingFromNode, existingFromNodeClaim, plan, type Plan, type PlanNode
 import { daemonSetOverhead, daemonSetsStillToCome } from './daemonset-overhead.ts';
 import { subtractResources, toAmounts } from './pod-requests.ts';
 import { Batcher } from './batcher.ts';
+import { TokenBucket } from '../../scaleway/rate-limiter.ts';
 import { zonesOfNodeClasses } from '../../scaleway/catalog-warmup.ts';
 import { nodeClassHashAnnotations, nodePoolHashAnnotations } from '../drift-hashes.ts';
 import type { ClusterState } from '../state/cluster-state.ts';
@@ -89,6 +90,14 @@ function claimedCapacity(nc: NodeClaim, offers: readonly ServerTypeOffer[], root
   return toResourceList(instanceCapacity(offer, rootVolumeBytes, kubelet));
 }
 
+/**
+ * Karpenter's limit on Nominated Events (5 a second, bursts of 10), past which
+ * they are dropped: a 1000-pod burst would otherwise be a thousand Event
+ * writes before the next pass. The NodeClaim's nominated-pods annotation says
+ * where every pod goes.
+ */
+export const NOMINATION_EVENT_RATE = { ratePerSecond: 5, burst: 10 } as const;
+
 /** Writes to the apiserver at most this many at a time: a 500-pod burst is not 500 round trips in a row. */
 const WRITE_CONCURRENCY = 16;
 
@@ -120,6 +129,8 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     told.set(key, `${reason}:${message}`);
     await recordEvent(kube, target, type, reason, message);
   };
+
+  const nominationEvents = new TokenBucket(NOMINATION_EVENT_RATE);
 
   const provisionOnce = async (): Promise<Plan | undefined> => {
     const allPods = state.pods.list();
@@ -231,8 +242,11 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       }
     });
     await Promise.all(starts);
-    await inParallel(result.nominations, (n) =>
-      tell(podKey(n.pod), podTarget({ ...n.pod, uid: state.pods.get(podKey(n.pod))?.metadata.uid }), 'Normal', 'Nominated', `Pod should schedule on: ${n.kind === 'Node' ? 'node' : 'nodeclaim'}/${n.name}`));
+    const nominated = result.nominations
+      .map((n) => ({ n, message: `Pod should schedule on: ${n.kind === 'Node' ? 'node' : 'nodeclaim'}/${n.name}` }))
+      .filter(({ n, message }) => told.get(podKey(n.pod)) !== `Nominated:${message}` && nominationEvents.tryAcquire());
+    await inParallel(nominated, ({ n, message }) =>
+      tell(podKey(n.pod), podTarget({ ...n.pod, uid: state.pods.get(podKey(n.pod))?.metadata.uid }), 'Normal', 'Nominated', message));
     await inParallel(result.podErrors, (e) => tell(podKey(e.pod), podTarget(e.pod), 'Warning', 'FailedScheduling', `Failed to schedule pod, ${e.reason}`));
     // Upstream's Event for a NodePool that has nothing to launch, with the step that emptied its offerings.
     for (const p of result.poolProblems) {

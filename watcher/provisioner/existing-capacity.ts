@@ -9,7 +9,7 @@ import { Requirements, SCHEDULING_WELL_KNOWN_LABELS } from '../../kube/api/requi
 import { LABEL_NODEPOOL } from '../../kube/api/constants.ts';
 import type { ServerTypeOffer } from '../../scaleway/cloud.ts';
 import type { KubeletSettings } from '../../scaleway/kubelet-reservations.ts';
-import { fits, instanceAllocatable, instanceLabels, labelMismatch, requestedAmounts, type ResourceAmounts } from '../../scaleway/instance-types.ts';
+import { fits, instanceAllocatable, instanceLabels, meetsLabels, requestedAmounts, type ResourceAmounts } from '../../scaleway/instance-types.ts';
 import { addResources, maxResources, NO_RESOURCES, podRequests, subtractResources, toAmounts } from './pod-requests.ts';
 import { antiAffinityConflict, type AntiAffinityTerm } from './plan-constraints.ts';
 import { canonical } from './plan-requirements.ts';
@@ -22,7 +22,7 @@ export interface ExistingState {
   available: ResourceAmounts;
   requirements: Requirements | undefined;
   /** A launching NodeClaim's possible offers (all must satisfy a pod), when known. */
-  candidates: Record<string, string>[] | undefined;
+  candidates: Readonly<Record<string, string>>[] | undefined;
   pods: PodLabels[];
   /** Anti-affinity terms of pods nominated here by this plan. */
   terms: { namespace: string; labels: Record<string, string>; terms: AntiAffinityTerm[] }[];
@@ -36,7 +36,7 @@ function existingAccepts(state: ExistingState, pod: PreparedPod): string | undef
     if (!state.requirements) return alt.matchesLabels(state.entry.labels);
     if (state.requirements.incompatibilities(alt, { allowUndefined: SCHEDULING_WELL_KNOWN_LABELS }).length > 0) return false;
     // Every type the NodeClaim may still become must satisfy the pod; unknown types: its requirements must pin each key.
-    if (state.candidates && state.candidates.length > 0) return state.candidates.every((labels) => labelMismatch(alt, labels) === undefined);
+    if (state.candidates && state.candidates.length > 0) return state.candidates.every((labels) => meetsLabels(alt, labels));
     return alt.list().every((r) => {
       const have = state.requirements!.get(r.key);
       return have !== undefined && !have.complement && have.values.size > 0 && [...have.values].every((v) => r.has(v));
@@ -88,7 +88,7 @@ export function existingFromNodeClaim(nodeClaim: NodeClaim, options: {
   departedPods?: readonly Pod[] | undefined;
 }): ExistingCapacity {
   const requirements = canonical(Requirements.from(nodeClaim.spec.requirements));
-  const candidates = options.offers.filter((o) => labelMismatch(requirements, instanceLabels(o)) === undefined);
+  const candidates = offersMeeting(requirements, options.offers);
   let allocatable: ResourceAmounts;
   if (nodeClaim.status.allocatable) allocatable = requestedAmounts(nodeClaim.status.allocatable);
   else if (candidates.length === 0) allocatable = NO_RESOURCES;
@@ -112,13 +112,30 @@ export function existingFromNodeClaim(nodeClaim: NodeClaim, options: {
   };
 }
 
+/**
+ * The offers a NodeClaim's requirements allow, per offers list: the NodeClaims of
+ * a burst share a handful of requirement sets, and each pass asks for every one
+ * of them twice (its capacity, then what its pods may be). The provisioner reads
+ * a new list each pass, so an answer lives one pass and is dropped with its list.
+ */
+const MEETING_BY_OFFERS = new WeakMap<readonly ServerTypeOffer[], Map<string, readonly ServerTypeOffer[]>>();
+
+function offersMeeting(requirements: Requirements, offers: readonly ServerTypeOffer[]): readonly ServerTypeOffer[] {
+  let byRequirements = MEETING_BY_OFFERS.get(offers);
+  if (!byRequirements) MEETING_BY_OFFERS.set(offers, (byRequirements = new Map<string, readonly ServerTypeOffer[]>()));
+  const key = requirements.toString();
+  let meeting = byRequirements.get(key);
+  if (!meeting) byRequirements.set(key, (meeting = offers.filter((o) => meetsLabels(requirements, instanceLabels(o)))));
+  return meeting;
+}
+
 /** Existing capacity in the order pods try it: Nodes first, then launching NodeClaims, by name. */
 export function existingStates(existing: readonly ExistingCapacity[], offers: readonly ServerTypeOffer[]): ExistingState[] {
   return [...existing]
     .sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'Node' ? -1 : 1))
     .map((entry) => {
       const requirements = entry.kind === 'NodeClaim' && entry.requirements ? canonical(Requirements.from(entry.requirements)) : undefined;
-      const candidates = requirements ? offers.filter((o) => labelMismatch(requirements, instanceLabels(o)) === undefined).map((o) => instanceLabels(o)) : undefined;
+      const candidates = requirements ? offersMeeting(requirements, offers).map((o) => instanceLabels(o)) : undefined;
       return { entry, available: toAmounts(entry.available), requirements, candidates, pods: [...(entry.pods ?? [])], terms: [], zone: zoneOfEntry(entry) };
     });
 }

@@ -8,7 +8,7 @@
 import { Requirements, type Requirement } from '../../kube/api/requirements.ts';
 import { LABEL_NODEPOOL, LABEL_ZONE, REASON } from '../../kube/api/constants.ts';
 import type { ServerTypeOffer } from '../../scaleway/cloud.ts';
-import { instanceLabels, labelMismatch } from '../../scaleway/instance-types.ts';
+import { instanceLabels, meetsLabels } from '../../scaleway/instance-types.ts';
 import { cheapestFirst, notForSale } from '../../scaleway/offerings.ts';
 
 export interface PoolFunnelInput {
@@ -52,7 +52,7 @@ function valuesOf(key: string, offers: readonly ServerTypeOffer[]): string {
   return list(offers.map((o) => instanceLabels(o)[key] ?? 'none'));
 }
 
-const meets = (r: Requirement, o: ServerTypeOffer): boolean => labelMismatch(Requirements.of(r), instanceLabels(o)) === undefined;
+const meets = (r: Requirement, o: ServerTypeOffer): boolean => meetsLabels(Requirements.of(r), instanceLabels(o));
 
 export function poolFunnel(input: PoolFunnelInput): PoolFunnel {
   const { nodePool, nodeClass, requirements } = input;

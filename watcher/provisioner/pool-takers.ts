@@ -6,7 +6,7 @@
 import { untoleratedTaints } from '../../kube/api/core.ts';
 import { Requirement, SCHEDULING_WELL_KNOWN_LABELS, type Requirements } from '../../kube/api/requirements.ts';
 import { LABEL_ZONE } from '../../kube/api/constants.ts';
-import { fits, labelMismatch, type ResourceAmounts } from '../../scaleway/instance-types.ts';
+import { fits, meetsLabels, type ResourceAmounts } from '../../scaleway/instance-types.ts';
 import { maxResources, NO_RESOURCES } from './pod-requests.ts';
 import { podRequirementsShortfall } from './offering-funnel.ts';
 import { gpuNameHint } from './plan-requirements.ts';
@@ -56,7 +56,7 @@ function offersFor(pool: PreparedPool, pod: PreparedPod, alt: Requirements): Uin
   let any = false;
   let labelled = 0;
   for (let o = 0; o < pool.offers.length; o++) {
-    if (labelMismatch(alt, pool.labels[o]!) !== undefined) continue;
+    if (!meetsLabels(alt, pool.labels[o]!)) continue;
     if (!gpuOk && pool.offers[o]!.gpuCount > 0) continue;
     labelled++;
     if (!fits(pod.requests, pool.allocatable[o]!)) continue;
@@ -111,7 +111,7 @@ function noTypeForPod(pool: PreparedPool, alt: Requirements, gpuOk: boolean): st
 function largest(pool: PreparedPool, alt: Requirements, gpuOk: boolean): ResourceAmounts {
   let max = NO_RESOURCES;
   for (let o = 0; o < pool.offers.length; o++) {
-    if (labelMismatch(alt, pool.labels[o]!) !== undefined || (!gpuOk && pool.offers[o]!.gpuCount > 0)) continue;
+    if (!meetsLabels(alt, pool.labels[o]!) || (!gpuOk && pool.offers[o]!.gpuCount > 0)) continue;
     max = maxResources(max, pool.allocatable[o]!);
   }
   return max;
