@@ -131,6 +131,9 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   };
 
   const nominationEvents = new TokenBucket(NOMINATION_EVENT_RATE);
+  // Workflow starts still in flight. A pass does not wait for its own: at 500 NodeClaims they come back for
+  // seconds after the last POST, and pods that went pending meanwhile would wait that long for the next pass.
+  const startsInFlight = new Set<Promise<unknown>>();
 
   const provisionOnce = async (): Promise<Plan | undefined> => {
     const allPods = state.pods.list();
@@ -195,7 +198,6 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
 
     const result = plan({ pods, nodePools: planPools, offers, existing });
     const created: string[] = [];
-    const starts: Promise<unknown>[] = [];
     await inParallel(result.nodeClaims, async (planned) => {
       const pool = pools.find((p) => p.metadata.name === planned.nodePool);
       if (!pool) return;
@@ -234,14 +236,15 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
         nodeClaimsCreated.inc({ reason: 'provisioning', nodepool: planned.nodePool, min_values_relaxed: 'false' });
         logger.info('created NodeClaim', { nodeClaim: planned.name, nodePool: planned.nodePool, commercialType: planned.offering.commercialType, zone: planned.offering.zone, pods: planned.pods.length });
         // Not awaited here: the next NodeClaim's POST does not wait for this one's workflow start.
-        starts.push(Promise.resolve(options.onNodeClaimCreated?.({ name: made.metadata.name, uid: made.metadata.uid })).catch((err: unknown) => {
+        const start = Promise.resolve(options.onNodeClaimCreated?.({ name: made.metadata.name, uid: made.metadata.uid })).catch((err: unknown) => {
           logger.warn('starting the workflow of the NodeClaim failed (the NodeClaim reconcile will retry)', { nodeClaim: planned.name, nodePool: planned.nodePool, error: errorMessage(err) });
-        }));
+        });
+        startsInFlight.add(start);
+        void start.finally(() => startsInFlight.delete(start));
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;
       }
     });
-    await Promise.all(starts);
     const nominated = result.nominations
       .map((n) => ({ n, message: `Pod should schedule on: ${n.kind === 'Node' ? 'node' : 'nodeclaim'}/${n.name}` }))
       .filter(({ n, message }) => told.get(podKey(n.pod)) !== `Nominated:${message}` && nominationEvents.tryAcquire());
@@ -269,7 +272,10 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   return {
     trigger: () => batcher.trigger(),
     provisionOnce,
-    close: () => batcher.close(),
+    close: async () => {
+      await batcher.close();
+      await Promise.all(startsInFlight);
+    },
   };
 }
 
