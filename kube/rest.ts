@@ -39,53 +39,52 @@ export interface KubeRest {
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
+/** One request with the endpoint's credentials; the status and the body as text. Without an agent, a connection of its own. */
+async function exchange(credentials: KubeCredentials, agent: Agent | undefined, method: string, path: string, accept: string, body?: { payload: string; contentType: string }): Promise<{ status: number; text: string }> {
+  const endpoint = await credentials.endpoint();
+  const base = endpoint.server;
+  const opts: RequestOptions = {
+    method,
+    hostname: base.hostname,
+    port: base.port,
+    path: `${base.pathname.replace(/\/$/, '')}${path}`,
+    // Content-Length always: Node does not frame a DELETE body by itself, and the apiserver would drop it.
+    headers: { Accept: accept, ...(body ? { 'Content-Type': body.contentType, 'Content-Length': Buffer.byteLength(body.payload) } : {}) },
+    timeout: REQUEST_TIMEOUT_MS,
+  };
+  await endpoint.apply(opts);
+  if (base.protocol === 'https:' && agent) opts.agent = agent;
+  return new Promise((resolve, reject) => {
+    const req = (base.protocol === 'https:' ? request : plainRequest)(opts, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in ${REQUEST_TIMEOUT_MS / 1000} s`)));
+    req.on('error', reject);
+    if (body) req.write(body.payload);
+    req.end();
+  });
+}
+
 export function createKubeRest(credentials: KubeCredentials): KubeRest {
   // Connections are kept and reused: a TLS handshake per call would cost more than the call.
   const agent = new Agent({ keepAlive: true, maxSockets: 128 });
 
   const send = async <T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> => {
-    const endpoint = await credentials.endpoint();
-    const base = endpoint.server;
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const opts: RequestOptions = {
-      method,
-      hostname: base.hostname,
-      port: base.port,
-      path: `${base.pathname.replace(/\/$/, '')}${path}`,
-      // Content-Length always: Node does not frame a DELETE body by itself, and the apiserver would drop it.
-      headers: { Accept: 'application/json', ...(payload === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) }) },
-      timeout: REQUEST_TIMEOUT_MS,
-    };
-    await endpoint.apply(opts);
-    if (base.protocol === 'https:') opts.agent = agent;
-    return new Promise<T>((resolve, reject) => {
-      const req = (base.protocol === 'https:' ? request : plainRequest)(opts, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) {
-            resolve((text ? JSON.parse(text) : undefined) as T);
-            return;
-          }
-          let reason = 'Unknown';
-          let message = text;
-          try {
-            const parsed = JSON.parse(text) as { reason?: string; message?: string };
-            reason = parsed.reason ?? reason;
-            message = parsed.message ?? message;
-          } catch {
-            // not a Status object; keep the raw text
-          }
-          reject(new KubeError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}`));
-        });
-      });
-      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in ${REQUEST_TIMEOUT_MS / 1000} s`)));
-      req.on('error', reject);
-      if (payload !== undefined) req.write(payload);
-      req.end();
-    });
+    const { status, text } = await exchange(credentials, agent, method, path, 'application/json', body === undefined ? undefined : { payload: JSON.stringify(body), contentType });
+    if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T;
+    let reason = 'Unknown';
+    let message = text;
+    try {
+      const parsed = JSON.parse(text) as { reason?: string; message?: string };
+      reason = parsed.reason ?? reason;
+      message = parsed.message ?? message;
+    } catch {
+      // not a Status object; keep the raw text
+    }
+    throw new KubeError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}`);
   };
 
   return {
@@ -114,18 +113,7 @@ export function createKubeRest(credentials: KubeCredentials): KubeRest {
 
 /** A text endpoint's body (the apiserver's /metrics), on its own connection: KubeRest speaks JSON only. */
 export async function getText(kube: Pick<KubeRest, 'credentials'>, path: string): Promise<string> {
-  const endpoint = await kube.credentials.endpoint();
-  const opts: RequestOptions = { method: 'GET', hostname: endpoint.server.hostname, port: endpoint.server.port, path, timeout: REQUEST_TIMEOUT_MS };
-  await endpoint.apply(opts);
-  return new Promise((resolve, reject) => {
-    const req = (endpoint.server.protocol === 'https:' ? request : plainRequest)(opts, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new KubeError(res.statusCode ?? 0, 'Unknown', `GET ${path}: ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer in ${REQUEST_TIMEOUT_MS / 1000} s`)));
-    req.on('error', reject);
-    req.end();
-  });
+  const { status, text } = await exchange(kube.credentials, undefined, 'GET', path, 'text/plain');
+  if (status !== 200) throw new KubeError(status, 'Unknown', `GET ${path}: ${status}`);
+  return text;
 }

@@ -124,8 +124,10 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   const { kube, state } = options;
   // Events already told, so a pod pending for an hour is not told the same thing every second.
   const told = new Map<string, string>();
-  const tell = async (key: string, target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> => {
+  // With a limiter, an Event past its rate is dropped (and not remembered as told).
+  const tell = async (key: string, target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string, limiter?: TokenBucket): Promise<void> => {
     if (told.get(key) === `${reason}:${message}`) return;
+    if (limiter && !limiter.tryAcquire()) return;
     told.set(key, `${reason}:${message}`);
     await recordEvent(kube, target, type, reason, message);
   };
@@ -245,11 +247,8 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
         if (!isAlreadyExists(err)) throw err;
       }
     });
-    const nominated = result.nominations
-      .map((n) => ({ n, message: `Pod should schedule on: ${n.kind === 'Node' ? 'node' : 'nodeclaim'}/${n.name}` }))
-      .filter(({ n, message }) => told.get(podKey(n.pod)) !== `Nominated:${message}` && nominationEvents.tryAcquire());
-    await inParallel(nominated, ({ n, message }) =>
-      tell(podKey(n.pod), podTarget({ ...n.pod, uid: state.pods.get(podKey(n.pod))?.metadata.uid }), 'Normal', 'Nominated', message));
+    await inParallel(result.nominations, (n) =>
+      tell(podKey(n.pod), podTarget({ ...n.pod, uid: state.pods.get(podKey(n.pod))?.metadata.uid }), 'Normal', 'Nominated', `Pod should schedule on: ${n.kind === 'Node' ? 'node' : 'nodeclaim'}/${n.name}`, nominationEvents));
     await inParallel(result.podErrors, (e) => tell(podKey(e.pod), podTarget(e.pod), 'Warning', 'FailedScheduling', `Failed to schedule pod, ${e.reason}`));
     // Upstream's Event for a NodePool that has nothing to launch, with the step that emptied its offerings.
     for (const p of result.poolProblems) {
