@@ -23,9 +23,7 @@ import {
 import {
   ANNOTATION_SERVER_CREATE_ATTEMPTED,
   CONDITION,
-  EPHEMERAL_TAINT_PREFIX,
   FINALIZER_TERMINATION,
-  KNOWN_EPHEMERAL_TAINT_KEYS,
   LABEL_DO_NOT_SYNC_TAINTS,
   LABEL_INITIALIZED,
   LABEL_REGISTERED,
@@ -36,11 +34,10 @@ import {
 import { findCondition, setLifecycleCondition, type Condition } from '../kube/api/conditions.ts';
 import { provisioningStepDuration, rollbacks } from '../runtime/metrics.ts';
 import { providerIdFor } from '../kube/api/provider-id.ts';
-import { isNodeReady, type Node } from '../kube/api/core.ts';
 import { parseNodeClaim } from '../kube/api/schemas.ts';
-import { GPU_RESOURCE, instanceLabels, toResourceList } from '../scaleway/instance-types.ts';
+import { instanceLabels, toResourceList } from '../scaleway/instance-types.ts';
 import { nodeAllocation } from '../scaleway/kubelet-reservations.ts';
-import { parseQuantity } from '../kube/quantity.ts';
+import { nodeClaimNodeBlocker, sameTaint, type TaintLike } from '../kube/api/node-initialization.ts';
 
 /** The seconds since a condition turned True (the wait between two lifecycle steps), if it did. */
 function secondsSinceCondition(conditions: readonly Condition[] | undefined, type: string, now: Date): number | undefined {
@@ -50,8 +47,6 @@ function secondsSinceCondition(conditions: readonly Condition[] | undefined, typ
   return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
 }
 
-type TaintLike = { key: string; value?: string | undefined; effect: string };
-const sameTaint = (a: TaintLike, b: TaintLike): boolean => a.key === b.key && a.effect === b.effect;
 
 export function markLaunchedActivity(deps: ActivityDeps) {
   return (input: { ref: NodeClaimRef; server: ServerRef; offering: Offering }): Promise<LaunchResult> => translated(async () => {
@@ -131,30 +126,13 @@ export function registerNodeActivity(deps: ActivityDeps) {
   });
 }
 
-/** Why the Node is not initialized yet, in core's order of checks, or undefined when it is. */
-export function initializationBlocker(node: Node, startupTaints: readonly TaintLike[], requested: Readonly<Record<string, string>>, expectsGpu: boolean): { reason: string; message: string } | undefined {
-  if (!isNodeReady(node)) return { reason: REASON.NodeNotReady, message: 'node is not Ready' };
-  const startup = node.spec.taints.find((t) => startupTaints.some((s) => sameTaint(s, t)));
-  if (startup) return { reason: REASON.StartupTaintsExist, message: `startup taint ${startup.key}:${startup.effect} still on the node` };
-  const ephemeral = node.spec.taints.find((t) => KNOWN_EPHEMERAL_TAINT_KEYS.includes(t.key) || t.key.startsWith(EPHEMERAL_TAINT_PREFIX));
-  if (ephemeral) return { reason: REASON.KnownEphemeralTaintsExist, message: `taint ${ephemeral.key}:${ephemeral.effect} still on the node` };
-  const extended = new Set(Object.keys(requested).filter((k) => k.includes('/')));
-  if (expectsGpu) extended.add(GPU_RESOURCE);
-  for (const resource of extended) {
-    const value = node.status.allocatable[resource];
-    if (value === undefined || parseQuantity(value) <= 0) return { reason: REASON.ResourceNotRegistered, message: `${resource} is not allocatable yet (device plugin not up)` };
-  }
-  return undefined;
-}
-
 export function checkNodeInitializationActivity(deps: ActivityDeps) {
   return (input: { ref: NodeClaimRef; nodeName: string }): Promise<InitializationCheck> => translated(async () => {
     const nodeClaim = await getNodeClaimOf(deps.kube, input.ref);
     if (!nodeClaim) throw invalidInput('NodeClaimNotFound', `NodeClaim ${input.ref.name} no longer exists`);
     const node = await getNode(deps.kube, input.nodeName);
     if (!node) throw invalidInput('NodeNotFound', `Node ${input.nodeName} disappeared`);
-    const gpus = nodeClaim.status.capacity?.[GPU_RESOURCE];
-    const blocker = initializationBlocker(node, nodeClaim.spec.startupTaints, nodeClaim.spec.resources.requests, gpus !== undefined && parseQuantity(gpus) > 0);
+    const blocker = nodeClaimNodeBlocker(node, nodeClaim);
     if (!blocker) return { initialized: true };
     await setNodeClaimCondition(deps.kube, nodeClaim, { type: CONDITION.Initialized, status: 'Unknown', reason: blocker.reason, message: blocker.message }, deps.now());
     return { initialized: false, waitingFor: blocker.message };

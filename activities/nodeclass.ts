@@ -21,13 +21,20 @@ function readNodeClass(deps: ActivityDeps, name: string): Promise<unknown> {
 }
 
 /**
+ * How long a NodeClaim read answers later callers: from a new NodeClaim's first two reads to its create, a
+ * few seconds apart on a busy worker. Its spec does not change; what does (deletion, annotations) the create
+ * only trusts under a resourceVersion precondition (activities/servers.ts, markCreateAttempt).
+ */
+export const NODECLAIM_FRESH_MS = 10_000;
+
+/**
  * The NodeClaim for its spec (immutable: requirements, requests, nodeClassRef) and its existence: one GET
- * for the activities that ask at the same moment (resolveNodeClass and chooseOfferings, side by side in a
- * new NodeClaim's first task). Not for deletion or annotations: createServer reads those afresh.
+ * for the activities of a new NodeClaim's first task (resolveNodeClass and chooseOfferings side by side,
+ * then createServer, which marks its attempt on this read's resourceVersion).
  */
 export function readNodeClaimSpec(deps: ActivityDeps, ref: NodeClaimRef): Promise<NodeClaim | undefined> {
   const read = (): Promise<NodeClaim | undefined> => getNodeClaimOf(deps.kube, ref);
-  return deps.reads ? deps.reads.get(`nodeclaim/${ref.uid}`, 0, read) : read();
+  return deps.reads ? deps.reads.get(`nodeclaim/${ref.uid}`, NODECLAIM_FRESH_MS, read) : read();
 }
 
 /** The NodeClass by name, validated, or why it cannot be used. */

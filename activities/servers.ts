@@ -4,14 +4,15 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { ActivityDeps } from './deps.ts';
 import { ownershipTags, resourceTags, rootVolumeName } from './deps.ts';
 import type { CreateServerResult, NodeClaimRef, Offering, ServerRef, ServerRunning } from './contract.ts';
-import { lookUpNodeClass } from './nodeclass.ts';
+import { lookUpNodeClass, readNodeClaimSpec } from './nodeclass.ts';
 import { rootVolumeOf } from '../kube/api/nodeclass-defaults.ts';
 import { invalidInput, translated } from './failures.ts';
 import { getNodeClaimOf, getNodeClassRaw, nodeClaimEventTarget, patchNodeClaimMetadata, recordEvent, setNodeClaimCondition, updateNodeClaimStatus } from '../kube/objects.ts';
 import { findCondition, removeCondition } from '../kube/api/conditions.ts';
 import { ANNOTATION_SERVER_CREATE_ATTEMPTED, CONDITION, LABEL_NODEPOOL, REASON } from '../kube/api/constants.ts';
 import { isUuid, parseProviderId } from '../kube/api/provider-id.ts';
-import { parseScalewayNodeClass } from '../kube/api/schemas.ts';
+import { parseScalewayNodeClass, type NodeClaim } from '../kube/api/schemas.ts';
+import { isConflict, isNotFound } from '../kube/rest.ts';
 import { CloudError } from '../scaleway/errors.ts';
 import type { ServerInfo } from '../scaleway/cloud.ts';
 import { imageOf, nodeClassZones } from '../scaleway/offerings.ts';
@@ -102,18 +103,41 @@ async function keepOneServer(deps: ActivityDeps, servers: readonly ServerInfo[])
   return kept;
 }
 
+/**
+ * The NodeClaim as the create finds it, with the first attempt recorded on it before any create is made.
+ * Find before create, once any create was attempted: a retry after a lost answer or a timeout, a restarted
+ * worker or a reset workflow must not make a second server, in this zone or in another one an earlier run
+ * chose (`retried`). The very first create of a NodeClaim costs no listing.
+ *
+ * A new NodeClaim's first task has just read it (resolveNodeClass and chooseOfferings, shared reads): that
+ * read, unmarked and not deleting, is marked under its resourceVersion, so the mark lands only if nothing
+ * changed since, as good as a fresh read and one GET fewer per NodeClaim in a burst. Any change (a delete,
+ * an earlier attempt's mark, another writer) fails the precondition, and the NodeClaim is read afresh.
+ */
+async function markCreateAttempt(deps: ActivityDeps, ref: NodeClaimRef): Promise<{ nodeClaim: NodeClaim; retried: boolean }> {
+  const mark = { [ANNOTATION_SERVER_CREATE_ATTEMPTED]: deps.now().toISOString() };
+  const recent = deps.reads ? await readNodeClaimSpec(deps, ref) : undefined;
+  if (recent && !recent.metadata.deletionTimestamp && recent.metadata.annotations?.[ANNOTATION_SERVER_CREATE_ATTEMPTED] === undefined && recent.metadata.resourceVersion) {
+    try {
+      await patchNodeClaimMetadata(deps.kube, ref.name, { resourceVersion: recent.metadata.resourceVersion, annotations: mark });
+      return { nodeClaim: recent, retried: false };
+    } catch (err) {
+      if (!isConflict(err) && !isNotFound(err)) throw err;
+    }
+  }
+  const nodeClaim = await getNodeClaimOf(deps.kube, ref);
+  if (!nodeClaim) throw invalidInput('NodeClaimNotFound', `NodeClaim ${ref.name} no longer exists`);
+  // Deleted while nobody watched (the watcher down, a queued workflow): buy nothing for it.
+  if (nodeClaim.metadata.deletionTimestamp) throw invalidInput('NodeClaimDeleting', `NodeClaim ${ref.name} is being deleted (since ${nodeClaim.metadata.deletionTimestamp}): no server is bought for it`);
+  const retried = nodeClaim.metadata.annotations?.[ANNOTATION_SERVER_CREATE_ATTEMPTED] !== undefined;
+  if (!retried) await patchNodeClaimMetadata(deps.kube, ref.name, { annotations: mark });
+  return { nodeClaim, retried };
+}
+
 export function createServerActivity(deps: ActivityDeps) {
   return (input: { ref: NodeClaimRef; offering: Offering; nodeClassName: string }): Promise<CreateServerResult> => translated(async () => {
     const { ref, offering } = input;
-    const nodeClaim = await getNodeClaimOf(deps.kube, ref);
-    if (!nodeClaim) throw invalidInput('NodeClaimNotFound', `NodeClaim ${ref.name} no longer exists`);
-    // Deleted while nobody watched (the watcher down, a queued workflow): buy nothing for it.
-    if (nodeClaim.metadata.deletionTimestamp) throw invalidInput('NodeClaimDeleting', `NodeClaim ${ref.name} is being deleted (since ${nodeClaim.metadata.deletionTimestamp}): no server is bought for it`);
-    // Find before create, once any create was attempted: a retry after a lost answer or a timeout, a
-    // restarted worker or a reset workflow must not make a second server, in this zone or in another
-    // one an earlier run chose. The NodeClaim records the first attempt before it is made, so the very
-    // first create of a NodeClaim costs no listing.
-    const retried = nodeClaim.metadata.annotations?.[ANNOTATION_SERVER_CREATE_ATTEMPTED] !== undefined;
+    const { nodeClaim, retried } = await markCreateAttempt(deps, ref);
     const zones = retried ? await nodeClaimZones(deps, input.nodeClassName, [offering.zone]) : [];
     if (retried) {
       const existing = (await findNodeClaimServers(deps, ref, zones)).filter((s) => s.state !== 'stopping');
@@ -122,8 +146,6 @@ export function createServerActivity(deps: ActivityDeps) {
         log.info('reusing the server an earlier attempt created', { serverId: kept.id, zone: kept.zone });
         return { ok: true, server: toRef(kept), reused: true };
       }
-    } else {
-      await patchNodeClaimMetadata(deps.kube, ref.name, { annotations: { [ANNOTATION_SERVER_CREATE_ATTEMPTED]: deps.now().toISOString() } });
     }
     const lookup = await lookUpNodeClass(deps, input.nodeClassName);
     if (!lookup.ok) throw invalidInput(lookup.reason, lookup.message);

@@ -2,9 +2,10 @@
 // NodeClaim's first workflow task runs resolveNodeClass and chooseOfferings side
 // by side, then createServer: each read the NodeClaim and its NodeClass, six
 // GETs before the create call. Callers asking for the same object while a read
-// of it is in flight get that read's answer; a NodeClass answer also serves for
-// a short window after it lands, as an informer's cache would (Karpenter reads
-// its NodeClasses from one). Writers never go through here.
+// of it is in flight get that read's answer; an answer also serves for a short
+// window after it lands, as an informer's cache would (Karpenter reads its
+// NodeClasses and NodeClaims from one). Writers never go through here: the
+// create writes on a NodeClaim read from here only under its resourceVersion.
 
 /**
  * How long a NodeClass read answers later callers: long enough to reach from a first task's two reads to

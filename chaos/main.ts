@@ -80,6 +80,10 @@ const log = (line: string): void => {
 };
 log(`seed ${seed} (rerun: npm run chaos -- --provisionings ${provisionings} --seed ${seed}); folder ${dir}`);
 
+// A SIGTERM (a test's timeout, a Ctrl-C) ends the run at once, with every process it started stopped.
+const interruption = new AbortController();
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => interruption.abort());
+
 try {
   const report = await runChaos({
     provisionings,
@@ -93,6 +97,11 @@ try {
     gcInterval: flags['gc-interval'],
     gcGracePeriod: flags['gc-grace-period'],
     log,
+    signal: interruption.signal,
+    onInterrupted: () => {
+      console.error(`[chaos] interrupted; run folder (logs): ${dir}`);
+      process.exit(2);
+    },
   });
   writeFileSync(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(formatReport(report));

@@ -48,6 +48,12 @@ export interface ChaosRunOptions {
   gcInterval: string;
   gcGracePeriod: string;
   log: (line: string) => void;
+  /**
+   * Aborted when the run must end now (SIGTERM, a test's timeout): the run logs the phase it
+   * was in and what was still in flight, stops every process it started, then calls onInterrupted.
+   */
+  signal?: AbortSignal;
+  onInterrupted?: () => void;
 }
 
 export interface ChaosFigures {
@@ -124,6 +130,14 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.splice(0).reverse()) await stop().catch((err: unknown) => log(`stopping: ${String(err)}`));
   };
+  let phase = 'starting the stack';
+  const pending = new Set<string>();
+  const onAbort = (): void => {
+    const inFlight = pending.size > 0 ? `; still in flight: ${[...pending].join('; ')}` : '';
+    log(`interrupted ${((Date.now() - started) / 1000).toFixed(0)} s in, while ${phase}${inFlight}; stopping every process`);
+    void stopAll().finally(() => options.onInterrupted?.());
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     mkdirSync(options.dir, { recursive: true });
     // --- the stack -------------------------------------------------------------------------------
@@ -304,12 +318,19 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
     };
 
     log(`plan: ${plan.length} steps for ${options.provisionings} provisionings, seed ${options.seed}`);
+    phase = 'running the plan';
     const inFlight: Promise<void>[] = [];
     for (const step of plan) {
       await sleep(Math.max(0, planStart + step.atMs - Date.now()));
-      log(`${stamp()} ${describeAction(step.action)}`);
-      inFlight.push(act(step.action).catch((err: unknown) => log(`${stamp()}   failed: ${describeAction(step.action)}: ${err instanceof Error ? err.message : String(err)}`)));
+      const what = describeAction(step.action);
+      const entry = `${stamp()} ${what}`;
+      log(entry);
+      pending.add(entry);
+      inFlight.push(act(step.action)
+        .catch((err: unknown) => log(`${stamp()}   failed: ${what}: ${err instanceof Error ? err.message : String(err)}`))
+        .finally(() => pending.delete(entry)));
     }
+    phase = "waiting for the plan's last actions";
     await Promise.all(inFlight);
     const planMs = Date.now() - planStart;
 
@@ -320,6 +341,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
     faultsOn = false;
     for (const p of Object.values(products)) p.start();
     log(`${stamp()} plan done; faults off, every process up; settling (at most ${options.settleMaxMs / 1000} s)`);
+    phase = 'settling';
     const deadlines = deadlinesOf(options.timeouts);
     const settleStart = Date.now();
     let settled = false;
@@ -348,6 +370,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
     await observer;
 
     // --- the checks ------------------------------------------------------------------------------
+    phase = 'checking the invariants';
     const checksStart = Date.now();
     const connection = await Connection.connect({ address: temporal.address });
     stops.push(() => connection.close());
@@ -389,8 +412,10 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
       timeMs: { total: Date.now() - started, stack: stackMs, plan: planMs, settle: settleMs, checks: checksMs },
       settled,
     };
+    phase = 'stopping';
     return { figures, violations, secretFindings: scan.findings, notes, ok: violations.length === 0 && scan.findings.length === 0 };
   } finally {
+    options.signal?.removeEventListener('abort', onAbort);
     await stopAll();
   }
 }

@@ -14,6 +14,7 @@ import type { RequestOptions as HttpsRequestOptions } from 'node:https';
 import { createSecureContext, type ConnectionOptions } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { watchConfigOf, type WatchConfig } from './watch-config.ts';
 
 /** An https request's options, with the TLS context the Agent hands to tls.connect. */
 export type RequestOptions = HttpsRequestOptions & Pick<ConnectionOptions, 'secureContext'>;
@@ -38,8 +39,16 @@ export interface KubeCredentials {
   /** Where these credentials came from, for log lines (`in-cluster`, a file path). */
   readonly source: string;
   readonly endpoint: () => Promise<KubeEndpoint>;
-  /** client-node's KubeConfig of the same credentials, for its watches (loaded on first call). */
+  /** client-node's KubeConfig of the same credentials (loaded on first call). */
   readonly kubeConfig: () => Promise<KubeConfig>;
+  /** What client-node's Watch needs: built from the endpoint, or the KubeConfig when only client-node reads these credentials. */
+  readonly watchConfig: () => Promise<WatchConfig>;
+}
+
+/** Credentials this module reads itself, with client-node's KubeConfig of the same source for whoever asks for it. */
+function ownCredentials(source: string, endpoint: KubeEndpoint, full: KubeCredentials): KubeCredentials {
+  const watchConfig = watchConfigOf(endpoint);
+  return { source, endpoint: () => Promise.resolve(endpoint), kubeConfig: full.kubeConfig, watchConfig: () => Promise.resolve(watchConfig) };
 }
 
 type Clock = () => number;
@@ -88,7 +97,7 @@ export function credentialsOfKubeConfig(kc: KubeConfig, source = 'kubeconfig'): 
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error(`${source}: the kubeconfig has no current cluster`);
   const endpoint: KubeEndpoint = { server: new URL(cluster.server), apply: (opts) => kc.applyToHTTPSOptions(opts) };
-  return { source, endpoint: () => Promise.resolve(endpoint), kubeConfig: () => Promise.resolve(kc) };
+  return { source, endpoint: () => Promise.resolve(endpoint), kubeConfig: () => Promise.resolve(kc), watchConfig: () => Promise.resolve(kc) };
 }
 
 /** Credentials loaded through client-node's KubeConfig, imported on first use. */
@@ -100,7 +109,7 @@ function clientNodeCredentials(source: string, load: (kc: KubeConfig, make: () =
       load(kc, () => new Config());
       return credentialsOfKubeConfig(kc, source);
     }));
-  return { source, endpoint: async () => (await get()).endpoint(), kubeConfig: async () => (await get()).kubeConfig() };
+  return { source, endpoint: async () => (await get()).endpoint(), kubeConfig: async () => (await get()).kubeConfig(), watchConfig: async () => (await get()).watchConfig() };
 }
 
 /** A kubeconfig's parts this module reads; anything else in a user means client-node's KubeConfig. */
@@ -164,7 +173,7 @@ export function loadKubeCredentials(path: string | undefined = process.env.KUBEC
   const fromFile = (file: string): KubeCredentials => {
     const endpoint = parseKubeconfig(readFileSync(file, 'utf8'), dirname(resolve(file)));
     const full = clientNodeCredentials(file, (kc) => kc.loadFromFile(file));
-    return endpoint ? { source: file, endpoint: () => Promise.resolve(endpoint), kubeConfig: full.kubeConfig } : full;
+    return endpoint ? ownCredentials(file, endpoint, full) : full;
   };
   if (path?.includes(delimiter)) {
     // Several files, merged as kubectl merges them: the first one's current context wins.
@@ -180,6 +189,5 @@ export function loadKubeCredentials(path: string | undefined = process.env.KUBEC
   if (existsSync(home)) return fromFile(home);
   const inCluster = inClusterEndpoint();
   if (!inCluster) throw new Error('no kubeconfig: KUBECONFIG is unset, ~/.kube/config does not exist, and this is not a Pod with a ServiceAccount token');
-  const full = clientNodeCredentials('in-cluster', (kc) => kc.loadFromCluster());
-  return { source: 'in-cluster', endpoint: () => Promise.resolve(inCluster), kubeConfig: full.kubeConfig };
+  return ownCredentials('in-cluster', inCluster, clientNodeCredentials('in-cluster', (kc) => kc.loadFromCluster()));
 }

@@ -81,7 +81,8 @@ export async function patchClusterObjectAnnotations(kube: KubeRest, gvr: GroupVe
   await kube.patch(clusterPath(gvr, name), { metadata: { annotations } });
 }
 
-export async function patchNodeClaimMetadata(kube: KubeRest, name: string, metadata: { labels?: Record<string, string>; annotations?: Record<string, string | null> }): Promise<void> {
+/** A merge patch of the NodeClaim's labels and annotations; with `resourceVersion`, only if it has not changed since (409 otherwise). */
+export async function patchNodeClaimMetadata(kube: KubeRest, name: string, metadata: { labels?: Record<string, string>; annotations?: Record<string, string | null>; resourceVersion?: string }): Promise<void> {
   await kube.patch(clusterPath(NODECLAIM_GVR, name), { metadata });
 }
 

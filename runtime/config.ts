@@ -153,6 +153,8 @@ const settingsSchema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count('WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', '100'),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS: count('WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS', '20'),
   WORKER_MAX_CONCURRENT_ACTIVITY_TASK_POLLS: count('WORKER_MAX_CONCURRENT_ACTIVITY_TASK_POLLS', '20'),
+  /** Threads that run workflow code, each with its own V8 context. */
+  WORKER_WORKFLOW_THREADS: count('WORKER_WORKFLOW_THREADS', '1'),
   /** The prebuilt workflow bundle (the image's /app/dist/workflow-bundle.js); unset: bundled from workflows/ at start. */
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   /** As Karpenter names them: /metrics on METRICS_PORT, /healthz and /readyz on HEALTH_PROBE_PORT. */
@@ -209,6 +211,7 @@ export interface WorkerTunables {
     maxConcurrentWorkflowTaskExecutions: number;
     maxConcurrentWorkflowTaskPolls: number;
     maxConcurrentActivityTaskPolls: number;
+    workflowThreadPoolSize: number;
   };
 }
 
@@ -220,6 +223,7 @@ export const workerTunables = (s: Settings): WorkerTunables => ({
     maxConcurrentWorkflowTaskExecutions: Number(s.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS),
     maxConcurrentWorkflowTaskPolls: Number(s.WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS),
     maxConcurrentActivityTaskPolls: Number(s.WORKER_MAX_CONCURRENT_ACTIVITY_TASK_POLLS),
+    workflowThreadPoolSize: Number(s.WORKER_WORKFLOW_THREADS),
   },
 });
 

@@ -5,7 +5,10 @@
 // bookkeeping, often the biggest part of an object) always, as
 // controller-runtime's TransformStripManagedFields does for Karpenter, and
 // whatever else the collection's `trim` says nobody reads.
-import { ListWatch, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+// Its ListWatch and Watch from their own modules: the package's index loads the whole generated API client.
+import { ListWatch } from '@kubernetes/client-node/dist/cache.js';
+import { Watch } from '@kubernetes/client-node/dist/watch.js';
+import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import type { KubeRest } from '../kube/rest.ts';
 import { errorMessage, log } from '../runtime/log.ts';
 
@@ -34,7 +37,8 @@ export async function watchCollection<T extends KubernetesObject>(
 ): Promise<WatchedCollection<T>> {
   const trim = (obj: T): T => (opts.trim ? opts.trim(stripManagedFields(obj)) : stripManagedFields(obj));
   // client-node's makeInformer, with every listed and watched object trimmed before the cache keeps it.
-  const watch = new Watch(await kube.credentials.kubeConfig());
+  // Watch reads only the server and applySecurityAuthentication of the KubeConfig it is given (kube/watch-config.ts).
+  const watch = new Watch((await kube.credentials.watchConfig()) as KubeConfig);
   const trimmingWatch = {
     watch: (watchPath: string, params: Record<string, string | number | boolean | undefined>, callback: (phase: string, obj: T, watchObj?: unknown) => void, done: (err: unknown) => void) =>
       watch.watch(watchPath, params, (phase: string, obj: T, watchObj?: unknown) => callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? trim(obj) : obj, watchObj), done),

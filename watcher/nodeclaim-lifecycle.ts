@@ -24,11 +24,13 @@ export interface LifecycleDeps {
   temporalUiUrl: string;
   namespace: string;
   /**
-   * IDs of provisioning workflows this watcher has just started: the reconcile
-   * of a NodeClaim the provisioner made does not ask Temporal a second time.
-   * Each entry is used once.
+   * Starts of provisioning workflows this watcher has just issued, by workflow
+   * ID, from the moment they are sent: the reconcile of a NodeClaim the
+   * provisioner made waits for that start instead of asking Temporal a second
+   * time (in a burst the NodeClaim's watch event comes long before its start
+   * returns). Each entry is used once.
    */
-  justStarted?: Set<string>;
+  justStarted?: Map<string, Promise<boolean>>;
   /** The watched ScalewayNodeClass by name, for the liveness timeouts; read from the apiserver when absent. */
   nodeClass?: (name: string) => unknown;
 }
@@ -70,10 +72,19 @@ export function startProvisioning(deps: LifecycleDeps, ref: { name: string; uid:
   }));
 }
 
-/** The provisioner's way in: starts the workflow of a NodeClaim it just made, and remembers it did. */
+/** The provisioner's way in: starts the workflow of a NodeClaim it just made, and lets its reconcile wait for that start. */
 export async function startProvisioningOfNew(deps: LifecycleDeps, ref: { name: string; uid: string }): Promise<void> {
-  await startProvisioning(deps, ref);
-  deps.justStarted?.add(provisioningWorkflowId(ref.name, ref.uid));
+  const start = startProvisioning(deps, ref);
+  deps.justStarted?.set(provisioningWorkflowId(ref.name, ref.uid), start);
+  await start;
+}
+
+/** The provisioner's start of this workflow if it issued one (a failed one is tried again here), else a start of our own. */
+async function startOrJoin(deps: LifecycleDeps, ref: { name: string; uid: string }, workflowId: string): Promise<boolean> {
+  const issued = deps.justStarted?.get(workflowId);
+  if (!issued) return startProvisioning(deps, ref);
+  deps.justStarted?.delete(workflowId);
+  return issued.catch(() => startProvisioning(deps, ref));
 }
 
 export async function reconcileNodeClaim(deps: LifecycleDeps, raw: unknown): Promise<void> {
@@ -94,7 +105,7 @@ export async function reconcileNodeClaim(deps: LifecycleDeps, raw: unknown): Pro
   if (!launchSettled(nodeClaim)) {
     const workflowId = provisioningWorkflowId(name, uid);
     // Started (or found running): its own timeouts look after the NodeClaim.
-    const running = deps.justStarted?.delete(workflowId) === true || (await startProvisioning(deps, ref));
+    const running = await startOrJoin(deps, ref, workflowId);
     if (nodeClaim.metadata.annotations?.[ANNOTATION_WORKFLOW_ID] !== workflowId) {
       await patchNodeClaimMetadata(deps.kube, name, { annotations: { [ANNOTATION_WORKFLOW_ID]: workflowId } });
       await recordEvent(deps.kube, nodeClaimEventTarget(nodeClaim), 'Normal', 'Provisioning', `provisioning workflow ${workflowId}: ${workflowUiLink(deps.temporalUiUrl, deps.namespace, workflowId)}`);

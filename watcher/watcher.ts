@@ -22,7 +22,7 @@ import { ClusterState } from './state/cluster-state.ts';
 import { trimPod } from './state/trim.ts';
 import { KeyedQueue } from './queue.ts';
 import { reconcileNodeClaim, startProvisioningOfNew } from './nodeclaim-lifecycle.ts';
-import { signalNodeRegistration } from './node-registration.ts';
+import { NodeRegistrationSignals } from './node-registration.ts';
 import { reconcileNodeClassStatus } from './nodeclass-status.ts';
 import { warmCatalogs, zonesOfNodeClasses } from '../scaleway/catalog-warmup.ts';
 import { stampNodeClassHash, stampNodePoolHash } from './drift-hashes.ts';
@@ -66,7 +66,7 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
   const { kube, temporal } = options;
   const resyncMs = options.resyncMs ?? RESYNC_MS;
   const lifecycle = {
-    kube, temporal, taskQueue: options.taskQueue ?? TASK_QUEUE, temporalUiUrl: options.temporalUiUrl, namespace: options.namespace, justStarted: new Set<string>(),
+    kube, temporal, taskQueue: options.taskQueue ?? TASK_QUEUE, temporalUiUrl: options.temporalUiUrl, namespace: options.namespace, justStarted: new Map<string, Promise<boolean>>(),
     // The liveness backstop reads NodeClass timeouts from the watched cache (filled in below).
     nodeClass: (name: string): unknown => watched.nodeClasses?.get(name),
   };
@@ -99,9 +99,10 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
     const obj = watched.nodeClaims?.get(name);
     if (obj) await reconcileNodeClaim(lifecycle, obj);
   });
+  const nodeSignals = new NodeRegistrationSignals(temporal);
   const nodeQueue = new KeyedQueue('Node', async (name) => {
     const node = state.nodes.get(name);
-    if (node) await signalNodeRegistration(temporal, node, state.nodeClaimOf(node));
+    if (node) await nodeSignals.onNode(node, state.nodeClaimOf(node));
   });
   const nodeClassQueue = new KeyedQueue('ScalewayNodeClass', async (name) => {
     const obj = watched.nodeClasses?.get(name);
@@ -146,6 +147,7 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
   const nodes = await watchCollection(kube, nodePath(), (obj, event) => {
     state.applyNode(obj, event);
     if (event !== 'delete') nodeQueue.add(nameOf(obj));
+    else nodeSignals.forget(nameOf(obj));
   }, { name: 'Node', resyncMs });
 
   watched.nodes = nodes;

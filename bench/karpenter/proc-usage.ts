@@ -28,17 +28,19 @@ function sample(pid: number): Sample | undefined {
 }
 
 export interface UsageWindow {
-  /** Stops sampling; the peak of the summed RSS of the processes and the CPU seconds they used in the window. */
-  stop(): { peakRssBytes: number; cpuSeconds: number };
+  /** Stops sampling; the peak of the summed RSS of the processes, each one's own peak (in `pids` order) and the CPU seconds they used in the window. */
+  stop(): { peakRssBytes: number; peakRssBytesEach: number[]; cpuSeconds: number };
 }
 
 /** Samples the processes every `everyMs` until stop(): the peak of their summed RSS, and their CPU time since the start. */
 export function measureUsage(pids: readonly number[], everyMs = 250): UsageWindow {
   const start = pids.map((pid) => sample(pid)?.cpuSeconds ?? 0);
   let peak = 0;
+  const each = pids.map(() => 0);
   const tick = (): void => {
-    const rss = pids.reduce((sum, pid) => sum + (sample(pid)?.rssBytes ?? 0), 0);
-    peak = Math.max(peak, rss);
+    const rss = pids.map((pid) => sample(pid)?.rssBytes ?? 0);
+    rss.forEach((r, i) => { each[i] = Math.max(each[i] ?? 0, r); });
+    peak = Math.max(peak, rss.reduce((sum, r) => sum + r, 0));
   };
   tick();
   const timer = setInterval(tick, everyMs);
@@ -47,7 +49,7 @@ export function measureUsage(pids: readonly number[], everyMs = 250): UsageWindo
       clearInterval(timer);
       tick();
       const cpuSeconds = pids.reduce((sum, pid, i) => sum + Math.max(0, (sample(pid)?.cpuSeconds ?? 0) - (start[i] ?? 0)), 0);
-      return { peakRssBytes: peak, cpuSeconds };
+      return { peakRssBytes: peak, peakRssBytesEach: each, cpuSeconds };
     },
   };
 }

@@ -117,10 +117,21 @@ interface ProvisioningSummary {
   claims: number;
   read: number;
   tasks: number; events: number; bytes: number; activities: number; localActivities: number;
+  signals: number; timersFired: number; running: number;
+  /** Activities by type per NodeClaim, most first. */
+  activityTypes: string;
   scalewayPerClaim: number;
   workerPerClaim: number; watcherPerClaim: number;
   karpenterPerClaim: number;
   byKind: string;
+}
+
+/** Activities by type, per NodeClaim with a history, most first: `checkNodeInitialization 2.1, ...`. */
+function perClaimByType(ours: RoundResult[]): string {
+  const read = sum(ours.map((r) => r.workflows?.read ?? 0));
+  const types = new Map<string, number>();
+  for (const r of ours) for (const [type, n] of Object.entries(r.workflows?.activityTypes ?? {})) types.set(type, (types.get(type) ?? 0) + n);
+  return read === 0 ? '' : [...types].sort((a, b) => b[1] - a[1]).map(([type, n]) => `${type} ${fixed(n / read, 2)}`).join(', ');
 }
 
 function provisioningSummary(ours: RoundResult[], theirs: RoundResult[]): ProvisioningSummary {
@@ -134,6 +145,9 @@ function provisioningSummary(ours: RoundResult[], theirs: RoundResult[]): Provis
     read: sum(ours.map((r) => r.workflows?.read ?? 0)),
     tasks: wf((w) => w.workflowTasks), events: wf((w) => w.events), bytes: wf((w) => w.bytes),
     activities: wf((w) => w.activities), localActivities: wf((w) => w.localActivities),
+    signals: wf((w) => w.signals), timersFired: wf((w) => w.timersFired),
+    running: sum(ours.map((r) => r.workflows?.running ?? 0)),
+    activityTypes: perClaimByType(ours),
     scalewayPerClaim: sum(ours.map((r) => r.scalewayCalls)) / claims,
     workerPerClaim: sum(ours.map((r) => r.apiserverCalls.worker)) / claims,
     watcherPerClaim: sum(ours.map((r) => r.apiserverCalls.watcher)) / claims,
@@ -211,6 +225,12 @@ export function renderReport(input: ReportInput): string {
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...summaries.filter(({ o }) => o.rounds > 0).map(({ n, prov: p }) => `| ${n} | ${p.claims} (${p.read}) | ${fixed(p.tasks)} | ${fixed(p.events)} | ${fixed(p.bytes / 1024)} | ${fixed(p.activities)} | ${fixed(p.localActivities)} | ${fixed(p.scalewayPerClaim, 2)} | ${fixed(p.workerPerClaim)} + ${fixed(p.watcherPerClaim)} = ${fixed(p.workerPerClaim + p.watcherPerClaim)} | ${fixed(p.karpenterPerClaim)} | ${p.byKind} |`),
     '',
+    'What woke the workflows, per NodeClaim with a history: signals (the watcher\'s Node signals), timers fired (a periodic check that ran out, or a backoff), the histories still running when read, and the activities (not local) scheduled, by type.',
+    '',
+    '| pods | signals | timers fired | still running | activities by type, per NodeClaim |',
+    '|---|---|---|---|---|',
+    ...summaries.filter(({ o }) => o.rounds > 0).map(({ n, prov: p }) => `| ${n} | ${fixed(p.signals)} | ${fixed(p.timersFired)} | ${p.running} of ${p.read} | ${p.activityTypes} |`),
+    '',
     '## Mixed scenarios: fleet €/hour',
     '',
     `One round per side per scenario (bench/karpenter/workloads.ts), each pod selecting its side's NodePool. Optimum: the planner with the exact solver (watcher/provisioner/optimum.ts, as bench/cost-optimality.ts runs it) on the same offers, our NodePool and NodeClass, and the scenario's DaemonSet overhead. Targets: ours ≤ Karpenter's, and ≤ ${OPTIMUM_TARGET} × the optimum.`,
@@ -233,7 +253,7 @@ export function renderReport(input: ReportInput): string {
     '',
     '| # | side | workload | pods | wall s | → NodeClaim p50 / p99 s | → create p50 / p99 s | NodeClaims | €/h | peak RSS MiB | CPU s | note |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...input.results.map((r, i) => `| ${i + 1} | ${r.side} | ${r.kind === 'burst' ? 'burst' : r.workload} | ${r.pods} | ${r.wallSeconds.toFixed(1)} | ${sec(pct(r.toClaim, 50))} / ${sec(pct(r.toClaim, 99))} | ${sec(pct(r.toCreate, 50))} / ${sec(pct(r.toCreate, 99))} | ${r.nodeClaims} | ${r.fleetEurPerHour.toFixed(3)} | ${mib(r.peakRssBytes)} | ${r.cpuSeconds.toFixed(1)} | ${r.note} |`),
+    ...input.results.map((r, i) => `| ${i + 1} | ${r.side} | ${r.kind === 'burst' ? 'burst' : r.workload} | ${r.pods} | ${r.wallSeconds.toFixed(1)} | ${sec(pct(r.toClaim, 50))} / ${sec(pct(r.toClaim, 99))} | ${sec(pct(r.toCreate, 50))} / ${sec(pct(r.toCreate, 99))} | ${r.nodeClaims} | ${r.fleetEurPerHour.toFixed(3)} | ${mib(r.peakRssBytes)}${r.peakRssEach ? ` (${r.peakRssEach})` : ''} | ${r.cpuSeconds.toFixed(1)} | ${r.note} |`),
     '',
     ...input.failures.map((f) => `- ${f}`),
     '',

@@ -16,6 +16,7 @@
 // every NodeClaim of one scheduling pass appears within milliseconds, so this differs from the
 // true nomination by at most the spread of one pass; the report says how many pods each way.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
 import type { KubeRest } from '../../kube/rest.ts';
@@ -108,6 +109,10 @@ export interface RoundContext {
   seen: Observations;
   /** Processes whose cost is measured: each provisioner's, and the Temporal dev server (ours only uses it). */
   pids: { karpenter: number[]; ours: number[]; temporal: number[] };
+  /** What each of `pids.ours` is (worker, watcher), in its order. */
+  oursNames: string[];
+  /** Their /metrics, in the same order: the V8 heap behind each one's RSS. */
+  oursMetricsUrls: string[];
   /** €/hour of `type@zone`. */
   price: (commercialType: string, zone: string) => number | undefined;
   timeoutMs: number;
@@ -140,6 +145,12 @@ export interface WorkflowCost {
   bytes: number[];
   activities: number[];
   localActivities: number[];
+  signals: number[];
+  timersFired: number[];
+  /** Activities scheduled by type, summed over the NodeClaims. */
+  activityTypes: Record<string, number>;
+  /** Histories with no close event when read. */
+  running: number;
 }
 
 export interface RoundResult {
@@ -164,6 +175,8 @@ export interface RoundResult {
   instanceTypes: string;
   /** Summed over the provisioner's processes (Karpenter: one; ours: worker + watcher). */
   peakRssBytes: number;
+  /** Ours: each process's own peak, `worker 700 + watcher 230` (MiB); empty for Karpenter's one process. */
+  peakRssEach: string;
   cpuSeconds: number;
   temporalPeakRssBytes: number;
   temporalCpuSeconds: number;
@@ -201,6 +214,9 @@ export async function runRound(ctx: RoundContext, side: Side, workload: Workload
   const label = workload.kind === 'burst' ? `${n} pods` : workload.name;
   if (workload.daemonSet) await kube.post(pathOfDaemonSets, daemonSet(workload.daemonSet));
   const apiBefore = await readApiserverCalls(kube, ctx.karpenterMetricsUrl);
+  // This process's watches time every pod and NodeClaim: how late its event loop ran says how late they may be.
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
   const start = Date.now();
   const mine = (): RawNodeClaim[] => (seen.claims.list() as RawNodeClaim[]).filter((c) =>
     c.metadata?.labels?.[LABEL_NODEPOOL] === pool && !c.metadata.deletionTimestamp && (seen.claimSeenAt.get(c.metadata.name ?? '') ?? 0) >= start);
@@ -233,7 +249,8 @@ export async function runRound(ctx: RoundContext, side: Side, workload: Workload
     const accounted = names.filter((p) => seen.unschedulableAt.has(p) || seen.bound.has(p)).length;
     if (Date.now() - lastLog > 15_000) {
       lastLog = Date.now();
-      console.log(`[bench] ${side} ${label}: +${((Date.now() - start) / 1000).toFixed(1)} s  unschedulable ${unsched}/${n}  NodeClaims ${claims.length} (slots ${slots}), launched ${launched}, create calls ${created}`);
+      console.log(`[bench] ${side} ${label}: +${((Date.now() - start) / 1000).toFixed(1)} s (${new Date().toISOString().slice(11, 23)})  unschedulable ${unsched}/${n}  NodeClaims ${claims.length} (slots ${slots}), launched ${launched}, create calls ${created}; this process's event loop late by up to ${(loopDelay.max / 1e6).toFixed(0)} ms`);
+      loopDelay.reset();
     }
     // Every pod has room: the NodeClaims' GPU requests cover the burst's, or (ours, whose planner also puts pods
     // in room left on NodeClaims made for others) each pod is nominated to one of them or already bound.
@@ -254,6 +271,7 @@ export async function runRound(ctx: RoundContext, side: Side, workload: Workload
     await sleep(250);
   }
   const end = completed ? stableSince : Date.now();
+  loopDelay.disable();
   const cost = usage.stop();
   const temporalCost = temporalUsage.stop();
   const apiserverCalls = callsBetween(apiBefore, await readApiserverCalls(kube, ctx.karpenterMetricsUrl));
@@ -324,6 +342,13 @@ export async function runRound(ctx: RoundContext, side: Side, workload: Workload
     bytes: sortedCopy(perClaim.map((f) => f.bytes)),
     activities: sortedCopy(perClaim.map((f) => f.activities)),
     localActivities: sortedCopy(perClaim.map((f) => f.localActivities)),
+    signals: sortedCopy(perClaim.map((f) => f.signals)),
+    timersFired: sortedCopy(perClaim.map((f) => f.timersFired)),
+    activityTypes: perClaim.reduce<Record<string, number>>((acc, f) => {
+      for (const [type, n] of Object.entries(f.activityTypes)) acc[type] = (acc[type] ?? 0) + n;
+      return acc;
+    }, {}),
+    running: perClaim.filter((f) => f.running).length,
   } : undefined;
   const types = new Map<string, number>();
   let fleet = 0;
@@ -345,6 +370,7 @@ export async function runRound(ctx: RoundContext, side: Side, workload: Workload
     unpriced ? `${unpriced} NodeClaims without a known offering` : '',
     boundAtOnce ? `${boundAtOnce} pods bound without being Unschedulable (not in the latencies)` : '',
   ].filter(Boolean);
+  const heaps = side === 'ours' ? await Promise.all(ctx.oursMetricsUrls.map(heapOf)) : [];
   const result: RoundResult = {
     side, workload: workload.name, kind: workload.kind, pods: n, round, completed, note: notes.join('; '),
     wallSeconds: (end - start) / 1000,
@@ -353,6 +379,7 @@ export async function runRound(ctx: RoundContext, side: Side, workload: Workload
     nodeClaims: claims.length, launched, fleetEurPerHour: fleet,
     instanceTypes: [...types].sort((a, b) => b[1] - a[1]).map(([t, k]) => `${k}× ${t}`).join(', '),
     peakRssBytes: cost.peakRssBytes, cpuSeconds: cost.cpuSeconds,
+    peakRssEach: side === 'ours' ? cost.peakRssBytesEach.map((b, i) => `${ctx.oursNames[i] ?? '?'} ${(b / 2 ** 20).toFixed(0)}${heaps[i] ? ` [${heaps[i]}]` : ''}`).join(' + ') : '',
     temporalPeakRssBytes: temporalCost.peakRssBytes, temporalCpuSeconds: temporalCost.cpuSeconds,
     stages: figures ? { toClaim: sortedCopy(stages.toClaim), claimToStart: sortedCopy(stages.claimToStart), startToFirstTask: sortedCopy(stages.startToFirstTask), firstTaskToCreate: sortedCopy(stages.firstTaskToCreate) } : undefined,
     workflows,
@@ -360,9 +387,27 @@ export async function runRound(ctx: RoundContext, side: Side, workload: Workload
     scalewayByKind,
     apiserverCalls,
   };
-  console.log(`[bench] ${side} ${label} (round ${round}): to NodeClaim p50 ${(pct(result.toClaim, 50) / 1000).toFixed(2)} s p99 ${(pct(result.toClaim, 99) / 1000).toFixed(2)} s; to create p50 ${(pct(result.toCreate, 50) / 1000).toFixed(2)} s p99 ${(pct(result.toCreate, 99) / 1000).toFixed(2)} s; ${result.nodeClaims} NodeClaims (${result.instanceTypes}) €${fleet.toFixed(3)}/h; peak RSS ${(cost.peakRssBytes / 2 ** 20).toFixed(0)} MiB, CPU ${cost.cpuSeconds.toFixed(1)} s${result.note ? `; ${result.note}` : ''}`);
+  console.log(`[bench] ${side} ${label} (round ${round}): to NodeClaim p50 ${(pct(result.toClaim, 50) / 1000).toFixed(2)} s p99 ${(pct(result.toClaim, 99) / 1000).toFixed(2)} s; to create p50 ${(pct(result.toCreate, 50) / 1000).toFixed(2)} s p99 ${(pct(result.toCreate, 99) / 1000).toFixed(2)} s; ${result.nodeClaims} NodeClaims (${result.instanceTypes}) €${fleet.toFixed(3)}/h; peak RSS ${(cost.peakRssBytes / 2 ** 20).toFixed(0)} MiB${result.peakRssEach ? ` (${result.peakRssEach})` : ''}, CPU ${cost.cpuSeconds.toFixed(1)} s${result.note ? `; ${result.note}` : ''}`);
   await cleanUp(ctx, side, names, workload.daemonSet !== undefined);
   return result;
+}
+
+/**
+ * A process's V8 heap at the round's end, from its prom-client default metrics: `heap 210 used of 300, external 40,
+ * RSS 650` (MiB). What its RSS holds beyond the heap is native (Temporal's core, buffers, code); heap
+ * allocated but unused is garbage V8 has not collected yet.
+ */
+async function heapOf(metricsUrl: string): Promise<string> {
+  try {
+    const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) })).text();
+    const value = (name: string): string => {
+      const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text);
+      return m ? (Number(m[1]) / 2 ** 20).toFixed(0) : '?';
+    };
+    return `heap ${value('nodejs_heap_size_used_bytes')} used of ${value('nodejs_heap_size_total_bytes')}, external ${value('nodejs_external_memory_bytes')}, RSS now ${value('process_resident_memory_bytes')}`;
+  } catch {
+    return '';
+  }
 }
 
 /** Runs `each` over `items`, `concurrency` at a time; errors are the caller's to ignore inside `each`. */

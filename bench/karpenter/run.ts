@@ -196,6 +196,8 @@ try {
       ours: product.components.map((c) => c.process.child.pid ?? 0),
       temporal: [temporal.process.child.pid ?? 0],
     },
+    oursNames: product.components.map((c) => c.component),
+    oursMetricsUrls: product.components.map((c) => c.metricsUrl),
     price: (type, zone) => prices.get(`${type}@${zone}`),
     timeoutMs: Number(args['timeout-min']) * 60_000,
     concurrency: Number(args.concurrency),

@@ -26,6 +26,14 @@ export interface WorkflowFigures {
   bytes: number;
   activities: number;
   localActivities: number;
+  /** WorkflowExecutionSignaled events: each wakes the workflow for a task of its own (or joins one). */
+  signals: number;
+  /** TimerFired events: a wait that ran out (the workflow's periodic checks among them). */
+  timersFired: number;
+  /** Activities scheduled, by type: which step a workflow repeated. */
+  activityTypes: Record<string, number>;
+  /** No close event yet: the workflow was still running when its history was read. */
+  running: boolean;
 }
 
 function ms(ts: ITimestamp): number | undefined {
@@ -41,19 +49,31 @@ export function workflowFigures(workflowId: string, history: IHistory): Workflow
   let workflowTasks = 0;
   let activities = 0;
   let localActivities = 0;
+  let signals = 0;
+  let timersFired = 0;
+  let closed = false;
+  const activityTypes: Record<string, number> = {};
   for (const e of events) {
     if (e.workflowExecutionStartedEventAttributes) startedAt ??= ms(e.eventTime);
     if (e.workflowTaskStartedEventAttributes) {
       workflowTasks++;
       firstTaskStartedAt ??= ms(e.eventTime);
     }
-    if (e.activityTaskScheduledEventAttributes) activities++;
+    if (e.activityTaskScheduledEventAttributes) {
+      activities++;
+      const type = e.activityTaskScheduledEventAttributes.activityType?.name ?? '?';
+      activityTypes[type] = (activityTypes[type] ?? 0) + 1;
+    }
+    if (e.workflowExecutionSignaledEventAttributes) signals++;
+    if (e.timerFiredEventAttributes) timersFired++;
+    if (e.workflowExecutionCompletedEventAttributes || e.workflowExecutionFailedEventAttributes || e.workflowExecutionCanceledEventAttributes
+      || e.workflowExecutionTerminatedEventAttributes || e.workflowExecutionTimedOutEventAttributes || e.workflowExecutionContinuedAsNewEventAttributes) closed = true;
     if (e.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER) localActivities++;
   }
   return {
     workflowId, startedAt, firstTaskStartedAt, workflowTasks, events: events.length,
     bytes: HistoryMessage.encode(HistoryMessage.fromObject(history)).finish().byteLength,
-    activities, localActivities,
+    activities, localActivities, signals, timersFired, activityTypes, running: !closed,
   };
 }
 

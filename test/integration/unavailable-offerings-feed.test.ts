@@ -64,6 +64,12 @@ describe('out-of-stock offerings seen by the launch reach the planner', () => {
     assert.ok(!plannedTypes(second).includes(CHEAPEST), `planned ${plannedTypes(second).join(', ')}: not the empty ${CHEAPEST}`);
     assert.ok(!(second.metadata.annotations?.[ANNOTATION_PLANNED_OFFERING] ?? '').startsWith(`${CHEAPEST}@`));
 
+    // Each pod on its own node before the third comes: the scheduler knows nothing of nominations, and would
+    // bind the third to the second's new node if it joined while both were pending.
+    for (const name of ['first', 'second']) {
+      await eventually(`${name} bound`, async () => ((await kube().get<{ spec: { nodeName?: string } }>(`/api/v1/namespaces/default/pods/${name}`)).spec.nodeName ? true : undefined), 120_000);
+    }
+
     // A restarted watcher relearns it from the NodeClaims it lists (the record is within its TTL).
     await stack.product.restartWatcher();
     await kube().post('/api/v1/namespaces/default/pods', stockPod('third'));

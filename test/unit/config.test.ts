@@ -239,6 +239,7 @@ describe('configuration: a bad value names its variable', () => {
     [{ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: 'many' }, /WORKER_MAX_CONCURRENT_WORKFLOW_TASKS must be a whole number/],
     [{ WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS: '-1' }, /WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS must be a whole number/],
     [{ WORKER_MAX_CONCURRENT_ACTIVITY_TASK_POLLS: '' }, /WORKER_MAX_CONCURRENT_ACTIVITY_TASK_POLLS must be a whole number/],
+    [{ WORKER_WORKFLOW_THREADS: '0' }, /WORKER_WORKFLOW_THREADS must be a whole number of at least 1/],
     [{ METRICS_PORT: '70000' }, /METRICS_PORT must be a port number/],
     [{ HEALTH_PROBE_PORT: '8080' }, /METRICS_PORT and HEALTH_PROBE_PORT must differ \(both 8080\)/],
     [{ LOG_LEVEL: 'trace' }, /LOG_LEVEL must be debug, info, warn or error/],

@@ -167,6 +167,36 @@ describe('planner', () => {
     assert.match(four.podErrors[0]?.reason ?? '', /minValues 3 but the instance types that fit its pods give 1/);
   });
 
+  it('takes fewer, larger nodes when they cost the same: four one-GPU pods on one L4-4-24G, not two L4-2-24G', () => {
+    // The catalog prices each L4 size per GPU: two L4-2-24G cost what one L4-4-24G costs.
+    const price = (type: string): number => OFFERS.find((o) => o.commercialType === type && o.availability !== 'shortage')!.hourlyPriceEur;
+    assert.ok(Math.abs(2 * price('L4-2-24G') - price('L4-4-24G')) < 1e-9, 'the tie this test is about');
+    const result = plan({ pods: pods('pair', 4, { requests: GPU_ONE }), nodePools: [GPU_POOL], offers: OFFERS });
+    assert.deepEqual(result.nodeClaims.map((n) => [n.offering.commercialType, n.pods.length]), [['L4-4-24G', 4]]);
+    assert.ok(Math.abs(result.hourlyPriceEur - 4 * cheapestL4().price) < 1e-9, 'no dearer for it');
+
+    // A burst: a quarter of the NodeClaims at the same €/hour (the greedy placement alone pairs them on L4-2-24G).
+    const burst = plan({ pods: pods('burst', 400, { requests: { 'nvidia.com/gpu': '1', cpu: '100m', memory: '256Mi' } }), nodePools: [GPU_POOL], offers: OFFERS });
+    assert.equal(burst.nodeClaims.length, 100);
+    assert.ok(Math.abs(burst.hourlyPriceEur - 400 * cheapestL4().price) < 1e-6, `${burst.hourlyPriceEur} €/h`);
+
+    // Never against a pod's own rules: hostname anti-affinity still keeps each on a node of its own.
+    const antiAffinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'apart' } } }] } };
+    const apart = plan({ pods: pods('apart', 4, { requests: GPU_ONE, labels: { app: 'apart' }, affinity: antiAffinity }), nodePools: [GPU_POOL], offers: OFFERS });
+    assert.equal(apart.nodeClaims.length, 4);
+  });
+
+  it('does not merge NodeClaims into one that would break minValues', () => {
+    const l4Types = OFFERS.filter((o) => o.gpu?.name === 'L4' && o.availability !== 'shortage' && !o.endOfService).map((o) => o.commercialType);
+    // Two or more GPUs leave L4-2-24G and L4-4-24G (two types); four leave only L4-4-24G.
+    const pool = planPool({ name: 'flex', requirements: [{ key: 'node.kubernetes.io/instance-type', operator: 'In', values: l4Types, minValues: 2 }] });
+    const result = plan({ pods: pods('pair', 4, { requests: GPU_ONE }), nodePools: [pool], offers: OFFERS });
+    assert.deepEqual(result.podErrors, []);
+    assert.equal(result.nodeClaims.flatMap((n) => n.pods).length, 4);
+    for (const nc of result.nodeClaims) assert.ok((req(nc, 'node.kubernetes.io/instance-type')?.values?.length ?? 0) >= 2, `${nc.name}: ${req(nc, 'node.kubernetes.io/instance-type')?.values?.join(', ')}`);
+    assert.ok(Math.abs(result.hourlyPriceEur - 4 * cheapestL4().price) < 1e-9);
+  });
+
   it('names the taint a pod does not tolerate', () => {
     const pool = planPool({ name: 'gpu', taints: [{ key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' }] });
     const result = plan({ pods: [pod({ name: 'p', requests: GPU_ONE })], nodePools: [pool], offers: OFFERS });

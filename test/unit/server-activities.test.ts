@@ -23,6 +23,8 @@ import type { ActivityDeps } from '../../activities/deps.ts';
 import { nodeClaimUidTag, resourceTags, rootVolumeName } from '../../activities/deps.ts';
 import type { CreateServerResult, NodeClaimRef, Offering } from '../../activities/contract.ts';
 import { createServerActivity, releaseNodeClaimServers, serverToKeep } from '../../activities/servers.ts';
+import { readNodeClaimSpec } from '../../activities/nodeclass.ts';
+import { SharedReads } from '../../activities/shared-reads.ts';
 
 const CLUSTER = 'test';
 const UID = '7f1e2d3c-4b5a-4968-8776-655443322110';
@@ -40,12 +42,17 @@ function merge(target: Json, patch: Json): Json {
   return out;
 }
 
-/** Just enough apiserver for these activities: objects by path, merge patches, the status subresource, Events. */
+/**
+ * Just enough apiserver for these activities: objects by path, merge patches (a resourceVersion in the patch is
+ * a precondition; each write moves it), the status subresource, Events; GETs counted.
+ */
 class MemoryKube implements KubeRest {
   readonly credentials = undefined as unknown as KubeCredentials;
   readonly objects = new Map<string, Json>();
   readonly events: Json[] = [];
+  gets = 0;
   get<T>(path: string): Promise<T> {
+    this.gets++;
     const found = this.objects.get(path);
     if (!found) return Promise.reject(new KubeError(404, 'NotFound', `${path} not found`));
     return Promise.resolve(structuredClone(found) as T);
@@ -67,7 +74,11 @@ class MemoryKube implements KubeRest {
     const current = this.objects.get(key);
     if (!current) return Promise.reject(new KubeError(404, 'NotFound', `${key} not found`));
     const patch = body as Json;
-    const next = status ? { ...current, status: merge((current.status ?? {}) as Json, (patch.status ?? {}) as Json) } : merge(current, { ...patch, metadata: { ...(patch.metadata as Json), resourceVersion: undefined } });
+    const currentVersion = (current.metadata as Json | undefined)?.resourceVersion;
+    const wanted = (patch.metadata as Json | undefined)?.resourceVersion;
+    if (wanted !== undefined && wanted !== currentVersion) return Promise.reject(new KubeError(409, 'Conflict', `${key}: the object has been modified`));
+    const merged = status ? { ...current, status: merge((current.status ?? {}) as Json, (patch.status ?? {}) as Json) } : merge(current, { ...patch, metadata: { ...(patch.metadata as Json), resourceVersion: undefined } });
+    const next = { ...merged, metadata: { ...(merged.metadata as Json), resourceVersion: String(Number(currentVersion ?? 0) + 1) } };
     this.objects.set(key, next);
     return Promise.resolve(next as T);
   }
@@ -131,7 +142,7 @@ async function failureOf(work: () => Promise<unknown>): Promise<ApplicationFailu
   assert.fail('it succeeded');
 }
 
-const createServer = (offering = OFFERING): Promise<CreateServerResult> => env.run(createServerActivity(deps), { ref: REF, offering, nodeClassName: 'gpu' });
+const createServer = (offering = OFFERING, using: ActivityDeps = deps): Promise<CreateServerResult> => env.run(createServerActivity(using), { ref: REF, offering, nodeClassName: 'gpu' });
 const release = (hint: Parameters<typeof releaseNodeClaimServers>[2] = {}) => env.run(() => releaseNodeClaimServers(deps, REF, hint));
 const condition = (type: string): Json | undefined => ((kube.objects.get(nodeClaimPath)?.status as Json | undefined)?.conditions as Json[] | undefined)?.find((c) => c.type === type);
 
@@ -205,6 +216,42 @@ describe('server activities', () => {
       assert.ok(result.ok && !result.reused);
       assert.equal(sim.countRequests({ kind: 'listServers' }), 0);
       assert.ok(((kube.objects.get(nodeClaimPath)?.metadata as Json).annotations as Json)[ANNOTATION_SERVER_CREATE_ATTEMPTED]);
+    });
+
+    it("marks its first attempt on the first task's NodeClaim read, under its resourceVersion: one GET fewer", async () => {
+      putNodeClaim();
+      const reads = new SharedReads();
+      const shared = { ...deps, reads };
+      assert.ok(await readNodeClaimSpec(shared, REF), "the first task's read");
+      const before = kube.gets;
+      const result = await createServer(OFFERING, shared);
+      assert.ok(result.ok && !result.reused);
+      assert.equal(kube.gets - before, 1, 'the NodeClass only: the NodeClaim came from the shared read');
+      assert.equal(sim.countRequests({ kind: 'listServers' }), 0);
+      assert.ok(((kube.objects.get(nodeClaimPath)?.metadata as Json).annotations as Json)[ANNOTATION_SERVER_CREATE_ATTEMPTED]);
+    });
+
+    it('reads the NodeClaim afresh when it changed since the shared read: deleted, or an earlier attempt marked', async () => {
+      putNodeClaim();
+      const shared = { ...deps, reads: new SharedReads() };
+      await readNodeClaimSpec(shared, REF);
+      // Deleted after the first task read it: the mark's precondition fails, the fresh read says so, nothing is bought.
+      await kube.patch(nodeClaimPath, { metadata: { deletionTimestamp: '2026-07-30T12:00:00Z' } });
+      const failure = await failureOf(() => createServer(OFFERING, shared));
+      assert.equal(failure.type, 'NodeClaimDeleting');
+      assert.equal(sim.countRequests({ kind: 'createServer' }), 0);
+
+      // Marked by an earlier attempt after the read, and its server made: found, not made twice.
+      putNodeClaim();
+      const again = { ...deps, reads: new SharedReads() };
+      await readNodeClaimSpec(again, REF);
+      await kube.patch(nodeClaimPath, { metadata: { annotations: { [ANNOTATION_SERVER_CREATE_ATTEMPTED]: '2026-07-30T12:00:00Z' } } });
+      const earlier = await ourServer('fr-par-2');
+      const result = await createServer(OFFERING, again);
+      assert.ok(result.ok);
+      assert.equal(result.reused, true);
+      assert.equal(result.server.serverId, earlier.id);
+      assert.equal(sim.countRequests({ kind: 'createServer' }), 1, 'only the earlier create');
     });
 
     it('keeps one server when an earlier create lands while a retry creates (scenario 4)', async () => {

@@ -6,7 +6,7 @@
 import type { KubeRest } from '../../kube/rest.ts';
 import { isAlreadyExists } from '../../kube/rest.ts';
 import { isPodUnschedulable, type Pod } from '../../kube/api/core.ts';
-import { isScalewayNodeClassRef, type NodeClaim, type NodePool, type ScalewayNodeClass } from '../../kube/api/schemas.ts';
+import { isScalewayNodeClassRef, parseNodeClaim, type NodeClaim, type NodePool, type ScalewayNodeClass } from '../../kube/api/schemas.ts';
 import { findCondition, isConditionTrue } from '../../kube/api/conditions.ts';
 import { ANNOTATION_NOMINATED_PODS, ANNOTATION_PLANNED_OFFERING, CONDITION, REASON, FINALIZER_TERMINATION, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, NODECLAIM_GVR, NODEPOOL_GVR } from '../../kube/api/constants.ts';
 import { clusterPath, recordEvent, type EventTarget } from '../../kube/objects.ts';
@@ -18,6 +18,7 @@ import type { KubeletSettings } from '../../scaleway/kubelet-reservations.ts';
 import { rootVolumeOf } from '../../kube/api/nodeclass-defaults.ts';
 import { poolResources } from '../nodepool-status.ts';
 import { existingFromNode, existingFromNodeClaim, plan, type Plan, type PlanNodePool } from './planner.ts';
+import { nodeClaimName } from './nodeclaim-packing.ts';
 import { daemonSetOverhead, daemonSetsStillToCome } from './daemonset-overhead.ts';
 import { subtractResources, toAmounts } from './pod-requests.ts';
 import { Batcher } from './batcher.ts';
@@ -53,6 +54,8 @@ export interface ProvisionerOptions {
 }
 
 const podKey = (p: { namespace: string; name: string }): string => `${p.namespace}/${p.name}`;
+/** Names tried for one planned NodeClaim beyond its first, each taken by a NodeClaim that could not hold its pods. */
+const MAX_NAME_ATTEMPTS = 8;
 const keyOfPod = (p: Pod): string => podKey({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name });
 const podTarget = (p: { namespace: string; name: string; uid?: string | undefined }): EventTarget => ({ apiVersion: 'v1', kind: 'Pod', name: p.name, namespace: p.namespace, uid: p.uid });
 
@@ -90,6 +93,9 @@ function claimedCapacity(nc: NodeClaim, offers: readonly ServerTypeOffer[], root
   return toResourceList(instanceCapacity(offer, rootVolumeBytes, kubelet));
 }
 
+/** Longest a NodeClaim this provisioner made is counted before its informer delivers it: a watch that lags longer has broken and relists. */
+const MADE_NOT_SEEN_MS = 30_000;
+
 /**
  * Karpenter's limit on Nominated Events (5 a second, bursts of 10), past which
  * they are dropped: a 1000-pod burst would otherwise be a thousand Event
@@ -98,8 +104,13 @@ function claimedCapacity(nc: NodeClaim, offers: readonly ServerTypeOffer[], root
  */
 export const NOMINATION_EVENT_RATE = { ratePerSecond: 5, burst: 10 } as const;
 
-/** Writes to the apiserver at most this many at a time: a 500-pod burst is not 500 round trips in a row. */
-const WRITE_CONCURRENCY = 16;
+/**
+ * Writes to the apiserver at most this many at a time: a 500-pod burst is not
+ * 500 round trips in a row. Karpenter sends a plan's NodeClaims all at once,
+ * bounded by its client's 200 QPS; API Priority and Fairness (the chart's
+ * FlowSchemas) protects the apiserver on its side.
+ */
+const WRITE_CONCURRENCY = 64;
 
 async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -136,12 +147,47 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   // Workflow starts still in flight. A pass does not wait for its own: at 500 NodeClaims they come back for
   // seconds after the last POST, and pods that went pending meanwhile would wait that long for the next pass.
   const startsInFlight = new Set<Promise<unknown>>();
+  // NodeClaims this provisioner made that its informer has not delivered yet. Karpenter puts a NodeClaim into
+  // its cluster state as it creates it: a pass that starts right after a 400-NodeClaim pass, before their watch
+  // events arrive, must count them, or it buys their pods' capacity a second time. Each entry goes once the
+  // informer has the NodeClaim, or after MADE_NOT_SEEN_MS whatever happened to it.
+  const madeNotSeen = new Map<string, { nodeClaim: NodeClaim; madeAt: number }>();
+  const rememberMade = (raw: { metadata: { name: string } }): void => {
+    try {
+      madeNotSeen.set(raw.metadata.name, { nodeClaim: parseNodeClaim(raw), madeAt: Date.now() });
+    } catch (err) {
+      logger.debug('a NodeClaim just made cannot be read; counted once its informer delivers it', { nodeClaim: raw.metadata.name, error: errorMessage(err) });
+    }
+  };
+
+  /**
+   * POSTs a planned NodeClaim under its derived name, or the next in its
+   * sequence when that name belongs to a NodeClaim this pass already counted
+   * (the planner found it could not hold these pods: the scheduler put another
+   * pod on it). A name taken by one it has not seen yet is the same plan made
+   * by a pass before the watch caught up: nothing is bought twice.
+   */
+  const postPlannedNodeClaim = async (planned: Plan['nodeClaims'][number], body: (name: string) => Record<string, unknown>): Promise<{ metadata: { name: string; uid: string } } | undefined> => {
+    const podKeys = planned.pods.map(podKey);
+    for (let attempt = 0; attempt <= MAX_NAME_ATTEMPTS; attempt++) {
+      const name = attempt === 0 ? planned.name : nodeClaimName(planned.nodePool, podKeys, attempt);
+      try {
+        return await kube.post<{ metadata: { name: string; uid: string } }>(clusterPath(NODECLAIM_GVR), body(name));
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+        if (!state.nodeClaims.get(name) && !madeNotSeen.has(name)) return undefined;
+      }
+    }
+    logger.warn('every name for this NodeClaim is taken by one that cannot hold its pods; planned again next pass', { nodeClaim: planned.name, nodePool: planned.nodePool, pods: podKeys.length });
+    return undefined;
+  };
 
   const provisionOnce = async (): Promise<Plan | undefined> => {
     const allPods = state.pods.list();
-    const nodeClaims = state.nodeClaims.list();
-    const spokenFor = new Set<string>();
     const now = Date.now();
+    for (const [name, made] of madeNotSeen) if (state.nodeClaims.get(name) || now - made.madeAt > MADE_NOT_SEEN_MS) madeNotSeen.delete(name);
+    const nodeClaims = madeNotSeen.size === 0 ? state.nodeClaims.list() : [...state.nodeClaims.list(), ...[...madeNotSeen.values()].map((m) => m.nodeClaim)];
+    const spokenFor = new Set<string>();
     for (const nc of nodeClaims) {
       if (!holdsNominations(nc, now)) continue;
       for (const key of nominatedKeys(nc)) spokenFor.add(key);
@@ -198,57 +244,61 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       }),
     ];
 
+    const planStartedAt = Date.now();
     const result = plan({ pods, nodePools: planPools, offers, existing });
+    const plannedAt = Date.now();
     const created: string[] = [];
+    /** Planned names taken by a NodeClaim this pass had already counted, and the names posted instead. */
+    const renamed = new Map<string, string>();
     await inParallel(result.nodeClaims, async (planned) => {
       const pool = pools.find((p) => p.metadata.name === planned.nodePool);
       if (!pool) return;
       const template = pool.spec.template.spec;
       const nodeClass = nodeClasses.get(template.nodeClassRef.name);
-      try {
-        const made = await kube.post<{ metadata: { name: string; uid: string } }>(clusterPath(NODECLAIM_GVR), {
-          apiVersion: NODECLAIM_GVR.apiVersion,
-          kind: NODECLAIM_GVR.kind,
-          metadata: {
-            name: planned.name,
-            labels: { ...planned.labels, [LABEL_NODEPOOL]: planned.nodePool },
-            annotations: {
-              ...pool.spec.template.metadata.annotations,
-              // What it was made from, for drift: a later change to either marks it Drifted.
-              ...nodePoolHashAnnotations(pool),
-              ...(nodeClass ? nodeClassHashAnnotations(nodeClass) : {}),
-              [ANNOTATION_NOMINATED_PODS]: planned.pods.map(podKey).join(','),
-              [ANNOTATION_PLANNED_OFFERING]: `${planned.offering.commercialType}@${planned.offering.zone} €${planned.hourlyPriceEur}/h`,
-            },
-            ownerReferences: [{ apiVersion: NODEPOOL_GVR.apiVersion, kind: NODEPOOL_GVR.kind, name: pool.metadata.name, uid: pool.metadata.uid ?? '', blockOwnerDeletion: true }],
-            // Born with it: the lifecycle controller need not patch it in before starting the workflow.
-            finalizers: [FINALIZER_TERMINATION],
+      const body = (name: string): Record<string, unknown> => ({
+        apiVersion: NODECLAIM_GVR.apiVersion,
+        kind: NODECLAIM_GVR.kind,
+        metadata: {
+          name,
+          labels: { ...planned.labels, [LABEL_NODEPOOL]: planned.nodePool },
+          annotations: {
+            ...pool.spec.template.metadata.annotations,
+            // What it was made from, for drift: a later change to either marks it Drifted.
+            ...nodePoolHashAnnotations(pool),
+            ...(nodeClass ? nodeClassHashAnnotations(nodeClass) : {}),
+            [ANNOTATION_NOMINATED_PODS]: planned.pods.map(podKey).join(','),
+            [ANNOTATION_PLANNED_OFFERING]: `${planned.offering.commercialType}@${planned.offering.zone} €${planned.hourlyPriceEur}/h`,
           },
-          spec: {
-            nodeClassRef: template.nodeClassRef,
-            requirements: planned.requirements,
-            resources: planned.resources,
-            taints: planned.taints,
-            startupTaints: planned.startupTaints,
-            expireAfter: template.expireAfter,
-            ...(template.terminationGracePeriod ? { terminationGracePeriod: template.terminationGracePeriod } : {}),
-          },
-        });
-        created.push(planned.name);
-        nodeClaimsCreated.inc({ reason: 'provisioning', nodepool: planned.nodePool, min_values_relaxed: 'false' });
-        logger.info('created NodeClaim', { nodeClaim: planned.name, nodePool: planned.nodePool, commercialType: planned.offering.commercialType, zone: planned.offering.zone, pods: planned.pods.length });
-        // Not awaited here: the next NodeClaim's POST does not wait for this one's workflow start.
-        const start = Promise.resolve(options.onNodeClaimCreated?.({ name: made.metadata.name, uid: made.metadata.uid })).catch((err: unknown) => {
-          logger.warn('starting the workflow of the NodeClaim failed (the NodeClaim reconcile will retry)', { nodeClaim: planned.name, nodePool: planned.nodePool, error: errorMessage(err) });
-        });
-        startsInFlight.add(start);
-        void start.finally(() => startsInFlight.delete(start));
-      } catch (err) {
-        if (!isAlreadyExists(err)) throw err;
-      }
+          ownerReferences: [{ apiVersion: NODEPOOL_GVR.apiVersion, kind: NODEPOOL_GVR.kind, name: pool.metadata.name, uid: pool.metadata.uid ?? '', blockOwnerDeletion: true }],
+          // Born with it: the lifecycle controller need not patch it in before starting the workflow.
+          finalizers: [FINALIZER_TERMINATION],
+        },
+        spec: {
+          nodeClassRef: template.nodeClassRef,
+          requirements: planned.requirements,
+          resources: planned.resources,
+          taints: planned.taints,
+          startupTaints: planned.startupTaints,
+          expireAfter: template.expireAfter,
+          ...(template.terminationGracePeriod ? { terminationGracePeriod: template.terminationGracePeriod } : {}),
+        },
+      });
+      const made = await postPlannedNodeClaim(planned, body);
+      if (!made) return;
+      if (made.metadata.name !== planned.name) renamed.set(planned.name, made.metadata.name);
+      created.push(made.metadata.name);
+      if (!state.nodeClaims.get(made.metadata.name)) rememberMade(made);
+      nodeClaimsCreated.inc({ reason: 'provisioning', nodepool: planned.nodePool, min_values_relaxed: 'false' });
+      logger.info('created NodeClaim', { nodeClaim: made.metadata.name, nodePool: planned.nodePool, commercialType: planned.offering.commercialType, zone: planned.offering.zone, pods: planned.pods.length });
+      // Not awaited here: the next NodeClaim's POST does not wait for this one's workflow start.
+      const start = Promise.resolve(options.onNodeClaimCreated?.({ name: made.metadata.name, uid: made.metadata.uid })).catch((err: unknown) => {
+        logger.warn('starting the workflow of the NodeClaim failed (the NodeClaim reconcile will retry)', { nodeClaim: made.metadata.name, nodePool: planned.nodePool, error: errorMessage(err) });
+      });
+      startsInFlight.add(start);
+      void start.finally(() => startsInFlight.delete(start));
     });
     await inParallel(result.nominations, (n) =>
-      tell(podKey(n.pod), podTarget({ ...n.pod, uid: state.pods.get(podKey(n.pod))?.metadata.uid }), 'Normal', 'Nominated', `Pod should schedule on: ${n.kind === 'Node' ? 'node' : 'nodeclaim'}/${n.name}`, nominationEvents));
+      tell(podKey(n.pod), podTarget({ ...n.pod, uid: state.pods.get(podKey(n.pod))?.metadata.uid }), 'Normal', 'Nominated', `Pod should schedule on: ${n.kind === 'Node' ? 'node' : 'nodeclaim'}/${(n.planned && renamed.get(n.name)) || n.name}`, nominationEvents));
     await inParallel(result.podErrors, (e) => tell(podKey(e.pod), podTarget(e.pod), 'Warning', 'FailedScheduling', `Failed to schedule pod, ${e.reason}`));
     // Upstream's Event for a NodePool that has nothing to launch, with the step that emptied its offerings.
     for (const p of result.poolProblems) {
@@ -260,6 +310,16 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     if (planPools.length === 0 && pools.length > 0) {
       for (const p of pods) await tell(keyOfPod(p), podTarget({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name, uid: p.metadata.uid }), 'Warning', 'FailedScheduling', 'Failed to schedule pod, no NodePool has a Ready ScalewayNodeClass');
     }
+    // As Karpenter logs its scheduling result: what a pass found, made and took, each step timed.
+    logger.info('computed new nodeclaim(s) to fit pod(s)', {
+      pods: pods.length,
+      nodeClaims: result.nodeClaims.length,
+      created: created.length,
+      podErrors: result.podErrors.length,
+      readMs: planStartedAt - now,
+      planMs: plannedAt - planStartedAt,
+      writeMs: Date.now() - plannedAt,
+    });
     options.onPlanned?.(result, created);
     return result;
   };

@@ -36,6 +36,18 @@ function hashOf(parts: readonly string[]): string {
 }
 
 /**
+ * A planned NodeClaim's name: derived from its pool and pods, so that a pass
+ * repeated before the watch brings what the last one made (a restart, a new
+ * leader) posts the same name and the apiserver refuses the duplicate. The
+ * kube-scheduler binds pods where they fit, not where they were nominated, so
+ * the NodeClaim of a pod may end up running another: the same pods planned
+ * again then take the next name in the sequence (`attempt` 1, 2, ...).
+ */
+export function nodeClaimName(pool: string, podKeys: readonly string[], attempt = 0): string {
+  return `${pool}-${hashOf(attempt === 0 ? podKeys : [...podKeys, `#${attempt}`])}`;
+}
+
+/**
  * Why a NodeClaim over these offerings would break a NodePool requirement's
  * `minValues` (at least that many distinct values of its key among the
  * instance types it may launch as), or undefined when none is broken.
@@ -76,7 +88,12 @@ function packProblem(pool: PreparedPool, current: readonly Taker[], remaining: R
   const allowed = pool.offers.map((_, o) => withinLimit(pool.capacity[o]!, remaining));
   const packOffers: PackOffer[] = pool.offers.map((o, i) => ({ price: o.hourlyPriceEur, allocatable: pool.allocatable[i]! }));
   const items = current.map((t) => ({ requests: t.pod.requests, mask: t.mask.map((m, o) => (m === 1 && allowed[o] ? 1 : 0)) }));
-  return { offers: packOffers, items, compatible: (a, b) => compatible(current[a]!, current[b]!) };
+  const asksChoice = pool.requirements.list().some((r) => r.minValues);
+  return {
+    offers: packOffers, items, compatible: (a, b) => compatible(current[a]!, current[b]!),
+    // The items' masks leave out what the limit does not allow, so a bin's offers are already within it.
+    ...(asksChoice ? { flexibleEnough: (offerIdx: readonly number[]) => minValuesShortfall(pool, offerIdx) === undefined } : {}),
+  };
 }
 
 interface Round {
@@ -173,7 +190,7 @@ function buildNodeClaim(pool: PreparedPool, members: Taker[], offerIdx: number[]
   const pods = members.map((m) => m.pod.ref).sort((a, b) => refKey(a).localeCompare(refKey(b)));
   const cheapest = offerings[0]!;
   return {
-    name: `${pool.name}-${hashOf(pods.map(refKey))}`,
+    name: nodeClaimName(pool.name, pods.map(refKey)),
     nodePool: pool.name,
     requirements: nodeSelector,
     labels,

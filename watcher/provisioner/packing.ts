@@ -5,7 +5,8 @@
 // types are allowed (eight one-GPU pods fill an 8-GPU H100 before anything
 // else), so several orderings and placement rules are tried, each followed by
 // a local improvement pass (merge two bins, move one pod), and the cheapest
-// result wins. Everything is deterministic: ties break on item index.
+// result wins; then bins merge wherever that costs nothing (fewer nodes at the
+// same price). Everything is deterministic: ties break on item index.
 import { fits, type ResourceAmounts } from '../../scaleway/instance-types.ts';
 import { addResources, NO_RESOURCES } from './pod-requests.ts';
 
@@ -27,6 +28,11 @@ export interface PackProblem {
   readonly items: readonly PackItem[];
   /** Whether two items may share a node beyond resources and offerings (requirements, anti-affinity). */
   readonly compatible: (a: number, b: number) => boolean;
+  /**
+   * Whether a NodeClaim over these offers (indices, cheapest first) keeps the choice its pool asks for
+   * (minValues). Only the equal-cost merge asks: it may narrow a bin's offers. Absent: any offers do.
+   */
+  readonly flexibleEnough?: (offers: readonly number[]) => boolean;
 }
 
 export interface PackedBin {
@@ -54,8 +60,7 @@ interface Bin {
 
 /** The cheapest offer in `mask` that holds `used`, or -1. */
 export function cheapestOffer(problem: PackProblem, mask: Uint8Array, used: ResourceAmounts): number {
-  for (let o = 0; o < problem.offers.length; o++) if (mask[o] === 1 && fits(used, problem.offers[o]!.allocatable)) return o;
-  return -1;
+  return cheapestOfferOfBoth(problem, mask, mask, used, 0, Number.POSITIVE_INFINITY);
 }
 
 export function andMask(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -82,14 +87,41 @@ function makeBin(problem: PackProblem, items: number[]): Bin | undefined {
   return best < 0 ? undefined : { items: [...items].sort((a, b) => a - b), used, mask, best };
 }
 
-/** The bin with `item` added, or undefined when it cannot hold it. */
-function withItem(problem: PackProblem, bin: Bin, item: number): Bin | undefined {
-  for (const other of bin.items) if (!problem.compatible(other, item)) return undefined;
-  const mask = andMask(bin.mask, problem.items[item]!.mask);
-  const used = addResources(bin.used, problem.items[item]!.requests);
-  const best = cheapestOffer(problem, mask, used);
-  if (best < 0) return undefined;
-  return { items: [...bin.items, item].sort((a, b) => a - b), used, mask, best };
+/**
+ * The cheapest offer in both masks that holds `used`, or -1: what `andMask` then `cheapestOffer` give,
+ * without the mask. The greedy placement asks it of every open bin for every pod (500 bins × 1000 pods
+ * in a burst); only the bin chosen is built. The scan starts at `from` (a bin's own cheapest offer: one
+ * before it cannot hold more) and stops past `maxPrice` (a caller that only wants a saving).
+ */
+function cheapestOfferOfBoth(problem: PackProblem, a: Uint8Array, b: Uint8Array, used: ResourceAmounts, from: number, maxPrice: number): number {
+  for (let o = Math.max(0, from); o < problem.offers.length; o++) {
+    const offer = problem.offers[o]!;
+    if (offer.price > maxPrice) return -1;
+    if (a[o] === 1 && b[o] === 1 && fits(used, offer.allocatable)) return o;
+  }
+  return -1;
+}
+
+/** The cheapest offer for the bin with `item` added, or -1 when it cannot hold it (or only above `maxPrice`). */
+function bestWithItem(problem: PackProblem, bin: Bin, item: number, maxPrice = Number.POSITIVE_INFINITY): number {
+  for (const other of bin.items) if (!problem.compatible(other, item)) return -1;
+  return cheapestOfferOfBoth(problem, bin.mask, problem.items[item]!.mask, addResources(bin.used, problem.items[item]!.requests), bin.best, maxPrice);
+}
+
+/** The bin with `item` added (its cheapest offer `best`, from bestWithItem). */
+function addItem(problem: PackProblem, bin: Bin, item: number, best: number): Bin {
+  return { items: [...bin.items, item].sort((a, b) => a - b), used: addResources(bin.used, problem.items[item]!.requests), mask: andMask(bin.mask, problem.items[item]!.mask), best };
+}
+
+/** The cheapest offer that holds both bins together, or -1 (or only above `maxPrice`). */
+function bestJoined(problem: PackProblem, a: Bin, b: Bin, maxPrice: number): number {
+  for (const i of a.items) for (const j of b.items) if (!problem.compatible(i, j)) return -1;
+  return cheapestOfferOfBoth(problem, a.mask, b.mask, addResources(a.used, b.used), Math.max(a.best, b.best), maxPrice);
+}
+
+/** The two bins as one (its cheapest offer `best`, from bestJoined). */
+function joined(a: Bin, b: Bin, best: number): Bin {
+  return { items: [...a.items, ...b.items].sort((x, y) => x - y), used: addResources(a.used, b.used), mask: andMask(a.mask, b.mask), best };
 }
 
 function solo(problem: PackProblem, item: number): Bin | undefined {
@@ -108,25 +140,25 @@ function greedy(problem: PackProblem, order: readonly number[], placement: Place
       continue;
     }
     let chosen = -1;
-    let chosenBin: Bin | undefined;
+    let chosenBest = -1;
     let chosenDelta = priceOf(problem, alone.best);
     for (let b = 0; b < bins.length; b++) {
-      const next = withItem(problem, bins[b]!, item);
-      if (!next) continue;
+      const best = bestWithItem(problem, bins[b]!, item, placement === 'first-fit' ? Number.POSITIVE_INFINITY : priceOf(problem, bins[b]!.best) + chosenDelta + EPSILON);
+      if (best < 0) continue;
       if (placement === 'first-fit') {
         chosen = b;
-        chosenBin = next;
+        chosenBest = best;
         break;
       }
-      const delta = priceOf(problem, next.best) - priceOf(problem, bins[b]!.best);
+      const delta = priceOf(problem, best) - priceOf(problem, bins[b]!.best);
       // Joining a bin for the same price as a new node wins: fewer nodes.
       if (delta < chosenDelta - EPSILON || (chosen === -1 && delta <= chosenDelta + EPSILON)) {
         chosen = b;
-        chosenBin = next;
+        chosenBest = best;
         chosenDelta = delta;
       }
     }
-    if (chosenBin) bins[chosen] = chosenBin;
+    if (chosen >= 0) bins[chosen] = addItem(problem, bins[chosen]!, item, chosenBest);
     else bins.push(alone);
   }
   return { bins, unplaced };
@@ -143,20 +175,22 @@ function improve(problem: PackProblem, start: Bin[]): Bin[] {
     let improved = false;
     // Merge the pair that saves the most.
     let bestSaving = EPSILON;
-    let merge: [number, number, Bin] | undefined;
+    let merge: [number, number, number] | undefined;
     for (let a = 0; a < bins.length; a++) {
       for (let b = a + 1; b < bins.length; b++) {
-        const merged = makeBin(problem, [...bins[a]!.items, ...bins[b]!.items]);
-        if (!merged) continue;
-        const saving = priceOf(problem, bins[a]!.best) + priceOf(problem, bins[b]!.best) - priceOf(problem, merged.best);
+        const apart = priceOf(problem, bins[a]!.best) + priceOf(problem, bins[b]!.best);
+        const best = bestJoined(problem, bins[a]!, bins[b]!, apart - bestSaving + EPSILON);
+        if (best < 0) continue;
+        const saving = apart - priceOf(problem, best);
         if (saving > bestSaving) {
           bestSaving = saving;
-          merge = [a, b, merged];
+          merge = [a, b, best];
         }
       }
     }
     if (merge) {
-      const [a, b, merged] = merge;
+      const [a, b, best] = merge;
+      const merged = joined(bins[a]!, bins[b]!, best);
       bins = bins.filter((_, i) => i !== a && i !== b);
       bins.splice(a, 0, merged);
       improved = true;
@@ -183,17 +217,19 @@ function improve(problem: PackProblem, start: Bin[]): Bin[] {
             targetBin = alone;
           }
         }
+        let targetBest = -1;
         for (let b = 0; b < bins.length; b++) {
           if (b === a) continue;
-          const next = withItem(problem, bins[b]!, item);
-          if (!next) continue;
-          const s = before - leftCost + priceOf(problem, bins[b]!.best) - priceOf(problem, next.best);
+          const best = bestWithItem(problem, bins[b]!, item, before - leftCost + priceOf(problem, bins[b]!.best) - saving + EPSILON);
+          if (best < 0) continue;
+          const s = before - leftCost + priceOf(problem, bins[b]!.best) - priceOf(problem, best);
           if (s > saving) {
             saving = s;
             target = b;
-            targetBin = next;
+            targetBest = best;
           }
         }
+        if (target >= 0) targetBin = addItem(problem, bins[target]!, item, targetBest);
         if (targetBin) {
           const next = [...bins];
           if (target >= 0) next[target] = targetBin;
@@ -207,6 +243,48 @@ function improve(problem: PackProblem, start: Bin[]): Bin[] {
       }
     }
     if (!improved) break;
+  }
+  return bins;
+}
+
+/** Rounds of the equal-cost merge: each at most halves the bins, so a few reach the largest offers. */
+const MAX_MERGE_ROUNDS = 4;
+
+/**
+ * Fewer nodes for the same €/hour: two bins become one whenever an offer holds
+ * both for no more than the two cost apart. The passes above only take a saving,
+ * so they stop at ties, and the ties are common: Scaleway prices a GPU type's
+ * sizes per GPU (two L4-2-24G cost one L4-4-24G), and the greedy placement
+ * pairs one-GPU pods on 2-GPU nodes because a third makes the next size cost
+ * more than a node of its own. Half the nodes is half the servers to boot, the
+ * NodeClaims and workflows to run, and the kubelets and DaemonSets to pay for,
+ * as Karpenter fills a NodeClaim before it opens the next. First fit, in bin
+ * order: deterministic.
+ */
+function mergeAtEqualCost(problem: PackProblem, start: Bin[]): Bin[] {
+  let bins = start;
+  for (let round = 0; round < MAX_MERGE_ROUNDS; round++) {
+    const out: Bin[] = [];
+    let merged = false;
+    for (const bin of bins) {
+      let into = -1;
+      let next: Bin | undefined;
+      for (let k = 0; k < out.length && into < 0; k++) {
+        const other = out[k]!;
+        const best = bestJoined(problem, other, bin, priceOf(problem, other.best) + priceOf(problem, bin.best) + EPSILON);
+        if (best < 0) continue;
+        const both = joined(other, bin, best);
+        if (problem.flexibleEnough && !problem.flexibleEnough(fittingOffers(problem, both.mask, both.used))) continue;
+        into = k;
+        next = both;
+      }
+      if (next) {
+        out[into] = next;
+        merged = true;
+      } else out.push(bin);
+    }
+    bins = out;
+    if (!merged) break;
   }
   return bins;
 }
@@ -283,8 +361,10 @@ export function exactPartition(problem: PackProblem, items: readonly number[], b
     const item = order[k]!;
     for (let b = 0; b < bins.length; b++) {
       const bin = bins[b]!;
-      const next = withItem(problem, bin, item);
-      if (!next) continue;
+      // Only an offer that keeps the running total under the best is worth building the bin for.
+      const offer = bestWithItem(problem, bin, item, priceOf(problem, bin.best) + best - running);
+      if (offer < 0) continue;
+      const next = addItem(problem, bin, item, offer);
       const delta = priceOf(problem, next.best) - priceOf(problem, bin.best);
       bins[b] = next;
       running += delta;
@@ -354,7 +434,8 @@ export function pack(problem: PackProblem): PackResult {
     const bins = exact ?? repackGroups(problem, best!.bins);
     best = { bins, unplaced: best!.unplaced, cost: totalCost(problem, bins) };
   }
-  return toResult(problem, best!.bins, best!.unplaced);
+  const bins = mergeAtEqualCost(problem, best!.bins);
+  return toResult(problem, bins, best!.unplaced);
 }
 
 /** The bin for exactly these items (for the exact solver and checks), or undefined when none holds them. */

@@ -77,7 +77,7 @@ export interface PlannedOffering {
 }
 
 export interface PlannedNodeClaim {
-  /** Deterministic: the pool and a hash of the pods, so replanning the same pods names the same NodeClaim. */
+  /** Deterministic: the pool and a hash of the pods, so replanning the same pods names the same NodeClaim (nodeClaimName). */
   name: string;
   nodePool: string;
   requirements: NodeSelectorRequirement[];
