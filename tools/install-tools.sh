@@ -5,7 +5,7 @@
 # release pages. Each tool is cached per version under the user's cache folder,
 # so a fresh clone on the same machine reuses it and a build runs once.
 #
-# Usage: tools/install-tools.sh [--quiet] [tool ...]   (default: every tool)
+# Usage: tools/install-tools.sh [tool ...]   (temporal, control-plane, kwok, helm; default: temporal, control-plane, helm)
 # Prints nothing but progress on stderr; the paths land in $SCW_KARPENTER_TOOLS/bin.
 set -euo pipefail
 
@@ -17,6 +17,13 @@ cache=${SCW_KARPENTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/scw-karpenter}
 tools="$cache/tools"
 bin="$tools/bin"
 mkdir -p "$bin"
+
+# One installer at a time per cache: a test run and `npm start` that both find a tool missing would otherwise
+# build it twice and race on its final rename. The second waits, then finds the tool built.
+if command -v flock >/dev/null; then
+  exec 9>"$tools/.install.lock"
+  flock 9
+fi
 
 say() { printf '[tools] %s\n' "$*" >&2; }
 
