@@ -22,6 +22,7 @@ import { nodeClaimName } from './nodeclaim-packing.ts';
 import { daemonSetOverhead, daemonSetsStillToCome } from './daemonset-overhead.ts';
 import { subtractResources, toAmounts } from './pod-requests.ts';
 import { Batcher } from './batcher.ts';
+import { servedByOtherProvisioner } from './other-provisioners.ts';
 import { TokenBucket } from '../../scaleway/rate-limiter.ts';
 import { zonesOfNodeClasses } from '../../scaleway/catalog-warmup.ts';
 import { nodeClassHashAnnotations, nodePoolHashAnnotations } from '../drift-hashes.ts';
@@ -193,11 +194,16 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       for (const key of nominatedKeys(nc)) spokenFor.add(key);
     }
     const pending = allPods.filter((p) => !p.spec.nodeName && !p.metadata.deletionTimestamp && isPodUnschedulable(p));
-    const pods = pending.filter((p) => !spokenFor.has(keyOfPod(p)));
-    if (pods.length === 0) return undefined;
+    const unclaimed = pending.filter((p) => !spokenFor.has(keyOfPod(p)));
+    if (unclaimed.length === 0) return undefined;
 
     const nodeClasses = new Map<string, ScalewayNodeClass>(state.nodeClasses.list().map((nc) => [nc.metadata.name, nc]));
-    const pools = state.nodePools.list().filter((p) => isScalewayNodeClassRef(p.spec.template.spec.nodeClassRef) && !p.metadata.deletionTimestamp);
+    const allPools = state.nodePools.list();
+    const pools = allPools.filter((p) => isScalewayNodeClassRef(p.spec.template.spec.nodeClassRef) && !p.metadata.deletionTimestamp);
+    const ours = new Set(pools.map((p) => p.metadata.name));
+    const others = new Set(allPools.filter((p) => !isScalewayNodeClassRef(p.spec.template.spec.nodeClassRef)).map((p) => p.metadata.name));
+    const pods = unclaimed.filter((p) => !servedByOtherProvisioner(p, ours, others));
+    if (pods.length === 0) return undefined;
     const zones = zonesOfNodeClasses(pools.map((pool) => nodeClasses.get(pool.spec.template.spec.nodeClassRef.name) ?? {}));
     const offers = (await withController(CONTROLLER.provisioner, () => Promise.all(zones.map((z) => options.catalog.offers(z))))).flat();
 
@@ -313,6 +319,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     // As Karpenter logs its scheduling result: what a pass found, made and took, each step timed.
     logger.info('computed new nodeclaim(s) to fit pod(s)', {
       pods: pods.length,
+      otherProvisionersPods: unclaimed.length - pods.length,
       nodeClaims: result.nodeClaims.length,
       created: created.length,
       podErrors: result.podErrors.length,
