@@ -197,7 +197,7 @@ export async function startWatcher(options: WatcherOptions): Promise<RunningWatc
   });
   const pods = await watchCollection(kube, '/api/v1/pods', (obj, event) => {
     const { after } = state.applyPod(obj, event);
-    if (after && !after.spec.nodeName && isPodUnschedulable(after)) provisioner.trigger();
+    if (after && !after.spec.nodeName && isPodUnschedulable(after)) provisioner.trigger(after.metadata.uid ?? `${after.metadata.namespace ?? 'default'}/${after.metadata.name}`);
     // A pod arriving on or leaving a node restarts that node's consolidateAfter clock.
     podEvents.observe(obj, event);
     podStartup.observe(obj, event);

@@ -23,6 +23,28 @@ describe('Batcher', () => {
     await batcher.close();
   });
 
+  it('lets each pod extend the window once: updates of pods it already holds do not keep it open', async () => {
+    const runs: number[] = [];
+    const start = Date.now();
+    const batcher = new Batcher(() => {
+      runs.push(Date.now() - start);
+      return Promise.resolve();
+    }, 60, 5_000);
+    batcher.trigger('pod-a');
+    batcher.trigger('pod-b');
+    // The scheduler rewriting both pods' conditions every 20 ms, as nodes come and go.
+    for (let i = 0; i < 10; i++) {
+      await sleep(20);
+      batcher.trigger(i % 2 === 0 ? 'pod-a' : 'pod-b');
+    }
+    await sleep(100);
+    // Without the key, the updates every 20 ms would hold the first round to 200 + 60 ms.
+    assert.ok((runs[0] ?? Infinity) < 150, `the first round ran ${runs[0]} ms after the first trigger: at the idle window of the first two pods, not of their updates`);
+    // The next window starts afresh: the updates after the first round gathered the next one.
+    assert.ok(runs.length >= 2, `a pod of the last window triggers the next one: rounds at ${runs.join(', ')} ms`);
+    await batcher.close();
+  });
+
   it('does not let a steady trickle of pods delay the round past maxMs', async () => {
     let runs = 0;
     const batcher = new Batcher(() => {

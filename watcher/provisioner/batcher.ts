@@ -1,6 +1,9 @@
 // Batching of provisioning work, as Karpenter does: after the first pending pod,
 // wait until no new one has arrived for `idleMs`, but never longer than `maxMs`,
 // then plan once for all of them. A burst of 500 pods becomes one plan.
+// As Karpenter's batcher, a pod extends the window once: the scheduler rewrites
+// an unschedulable pod's condition as nodes come and go, and those updates of
+// pods the window already holds must not keep it open to its maximum.
 import { errorMessage, log } from '../../runtime/log.ts';
 
 const logger = log.child({ logger: 'watcher.provisioner' });
@@ -18,6 +21,8 @@ export class Batcher {
   private again = false;
   private closed = false;
   private failures = 0;
+  /** What triggered the window being gathered (or the round running): a repeat does not extend it. */
+  private readonly triggeredBy = new Set<string>();
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -26,9 +31,16 @@ export class Batcher {
     private readonly maxMs = DEFAULT_BATCH_MAX_MS,
   ) {}
 
-  /** Something changed (a pod went pending): plan soon. */
-  trigger(): void {
+  /**
+   * Something changed (a pod went pending): plan soon. With a key (a pod's
+   * UID), a second trigger for the same key in the same window is ignored.
+   */
+  trigger(key?: string): void {
     if (this.closed) return;
+    if (key !== undefined) {
+      if (this.triggeredBy.has(key)) return;
+      this.triggeredBy.add(key);
+    }
     if (this.running) {
       this.again = true;
       return;
@@ -45,6 +57,8 @@ export class Batcher {
     this.idleTimer = undefined;
     this.maxTimer = undefined;
     this.firstAt = undefined;
+    // The round reads every pending pod: what triggers from here on is the next window's.
+    this.triggeredBy.clear();
     this.running = this.run()
       .then(() => {
         this.failures = 0;

@@ -125,8 +125,8 @@ async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<voi
 }
 
 export interface Provisioner {
-  /** A pod went pending, or capacity went away: plan soon (batched). */
-  trigger(): void;
+  /** A pod went pending (its UID as the key: it extends the batch window once), or capacity went away: plan soon (batched). */
+  trigger(key?: string): void;
   /** Plans now, once (tests and benchmarks). */
   provisionOnce(): Promise<Plan | undefined>;
   close(): Promise<void>;
@@ -336,7 +336,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   }, options.batchIdleMs, options.batchMaxMs);
 
   return {
-    trigger: () => batcher.trigger(),
+    trigger: (key) => batcher.trigger(key),
     provisionOnce,
     close: async () => {
       await batcher.close();
