@@ -5,14 +5,20 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Batcher } from '../../watcher/provisioner/batcher.ts';
 
+/** A batcher whose rounds record when they ran, in ms after it was made. */
+function timedBatcher(idleMs: number, maxMs: number): { runs: number[]; batcher: Batcher } {
+  const runs: number[] = [];
+  const start = Date.now();
+  const batcher = new Batcher(() => {
+    runs.push(Date.now() - start);
+    return Promise.resolve();
+  }, idleMs, maxMs);
+  return { runs, batcher };
+}
+
 describe('Batcher', () => {
   it('runs once for a burst, after the burst has been idle for idleMs', async () => {
-    const runs: number[] = [];
-    const start = Date.now();
-    const batcher = new Batcher(() => {
-      runs.push(Date.now() - start);
-      return Promise.resolve();
-    }, 60, 5_000);
+    const { runs, batcher } = timedBatcher(60, 5_000);
     for (let i = 0; i < 5; i++) {
       batcher.trigger();
       await sleep(20);
@@ -24,12 +30,7 @@ describe('Batcher', () => {
   });
 
   it('lets each pod extend the window once: updates of pods it already holds do not keep it open', async () => {
-    const runs: number[] = [];
-    const start = Date.now();
-    const batcher = new Batcher(() => {
-      runs.push(Date.now() - start);
-      return Promise.resolve();
-    }, 60, 5_000);
+    const { runs, batcher } = timedBatcher(60, 5_000);
     batcher.trigger('pod-a');
     batcher.trigger('pod-b');
     // The scheduler rewriting both pods' conditions every 20 ms, as nodes come and go.
