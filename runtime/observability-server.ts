@@ -5,7 +5,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { registry } from './metrics.ts';
-import { temporalMetricsUrl } from './temporal-runtime.ts';
 import { errorMessage, log } from './log.ts';
 
 export interface ObservabilityServerOptions {
@@ -16,6 +15,12 @@ export interface ObservabilityServerOptions {
   host?: string;
   /** /readyz answers 200 while this is true (the watcher: informers synced; the worker: polling). */
   ready: () => boolean | Promise<boolean>;
+  /**
+   * Where the Temporal SDK's core exports its metrics, appended to /metrics
+   * (the worker: runtime/temporal-runtime.ts). Passed in rather than imported:
+   * the watcher has no Runtime, and importing the worker SDK for it costs 20 MiB.
+   */
+  temporalMetricsUrl?: () => string | undefined;
 }
 
 export interface ObservabilityServer {
@@ -34,8 +39,8 @@ const TEMPORAL_SCRAPE_TIMEOUT_MS = 2_000;
 const logger = log.child({ logger: 'observability' });
 
 /** The Temporal SDK's metrics text, or nothing when this process has no Runtime of ours (the watcher). */
-async function temporalMetrics(): Promise<string> {
-  const url = temporalMetricsUrl();
+async function temporalMetrics(temporalMetricsUrl: (() => string | undefined) | undefined): Promise<string> {
+  const url = temporalMetricsUrl?.();
   if (!url) return '';
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(TEMPORAL_SCRAPE_TIMEOUT_MS) });
@@ -83,7 +88,7 @@ export async function startObservabilityServer(options: ObservabilityServerOptio
   const metrics = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.url?.split('?')[0] !== '/metrics') return send(res, 404, 'not found\n');
     try {
-      const [ours, temporal] = await Promise.all([registry.metrics(), temporalMetrics()]);
+      const [ours, temporal] = await Promise.all([registry.metrics(), temporalMetrics(options.temporalMetricsUrl)]);
       send(res, 200, temporal ? `${ours}\n${temporal}` : ours, registry.contentType);
     } catch (err) {
       send(res, 500, `${errorMessage(err)}\n`);

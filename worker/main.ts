@@ -7,7 +7,7 @@ import { loadKubeCredentials } from '../kube/credentials.ts';
 import { describeConfig, garbageCollectionSettings, loadConfigOrExit, observabilityPorts, scalewayCredentials, workerTunables } from '../runtime/config.ts';
 import { payloadCodecFromSettings } from '../runtime/codec-key.ts';
 import { configureLogging, errorMessage, log } from '../runtime/log.ts';
-import { installTemporalRuntime } from '../runtime/temporal-runtime.ts';
+import { installTemporalRuntime, temporalMetricsUrl } from '../runtime/temporal-runtime.ts';
 import { startObservabilityServer } from '../runtime/observability-server.ts';
 import { packageVersion } from '../cli/version.ts';
 import { startWorker, type RunningWorker } from './worker.ts';
@@ -41,6 +41,7 @@ await installTemporalRuntime();
 const observability = await startObservabilityServer({
   component: 'worker',
   ...observabilityPorts(config),
+  temporalMetricsUrl,
   ready: () => (!stopping && running?.worker.getState() === 'RUNNING' ? temporalReachable(running) : false),
 });
 

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { clusterPath } from '../../kube/objects.ts';
 import { NODEPOOL_GVR, SCALEWAY_NODECLASS_GVR } from '../../kube/api/constants.ts';
-import { installTemporalRuntime } from '../../runtime/temporal-runtime.ts';
+import { installTemporalRuntime, temporalMetricsUrl } from '../../runtime/temporal-runtime.ts';
 import { startObservabilityServer, type ObservabilityServer } from '../../runtime/observability-server.ts';
 import { eventually, nodeClassObject, useProvisioningStack, type ProvisioningStack } from '../harness/provisioning.ts';
 
@@ -36,7 +36,7 @@ describe('metrics: /metrics answers with Karpenter\'s names, ours and Temporal\'
   before(async () => {
     await installTemporalRuntime();
     stack = await useProvisioningStack({ product: { watcher: { batchIdleMs: 300, batchMaxMs: 3_000 } } });
-    server = await startObservabilityServer({ component: 'worker', metricsPort: 0, healthPort: 0, host: '127.0.0.1', ready: () => ready });
+    server = await startObservabilityServer({ component: 'worker', metricsPort: 0, healthPort: 0, host: '127.0.0.1', ready: () => ready, temporalMetricsUrl });
     await stack.product.adminKube.post(clusterPath(SCALEWAY_NODECLASS_GVR), nodeClassObject('gpu'));
     await stack.product.adminKube.post(clusterPath(NODEPOOL_GVR), example('nodepool-gpu.yaml'));
   });
