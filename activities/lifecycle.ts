@@ -47,7 +47,6 @@ function secondsSinceCondition(conditions: readonly Condition[] | undefined, typ
   return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
 }
 
-
 export function markLaunchedActivity(deps: ActivityDeps) {
   return (input: { ref: NodeClaimRef; server: ServerRef; offering: Offering }): Promise<LaunchResult> => translated(async () => {
     const { ref, server, offering } = input;
